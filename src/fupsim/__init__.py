@@ -1,0 +1,19 @@
+"""fupsim: simulate follow-up protocols for incidental intrahepatic calcification."""
+
+from fupsim.distributions import from_mean
+from fupsim.experiment import RunResult, load_run, run
+from fupsim.scenario import Scenario, ScenarioError, load_scenario, with_overrides
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "RunResult",
+    "Scenario",
+    "ScenarioError",
+    "__version__",
+    "from_mean",
+    "load_run",
+    "load_scenario",
+    "run",
+    "with_overrides",
+]

@@ -1,0 +1,124 @@
+"""The cohort: people with an index finding, drawn as numpy arrays in one go.
+
+Adults come from the scenario's demographics and cause mix; the prenatal stream adds the
+children whose fetal hepatic calcification was found on a routine pregnancy scan
+(``prenatal.screened`` scans, each finding one at ``prenatal.fetal_rate``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from fupsim.rng import ReplicateStreams
+from fupsim.scenario import Scenario
+
+__all__ = ["LOBES", "SEXES", "STREAM_NAMES", "Cohort", "cause_names", "draw_cohort"]
+
+LOBES: tuple[str, ...] = ("right", "left", "both")
+SEXES: tuple[str, ...] = ("male", "female")
+STREAM_NAMES: tuple[str, ...] = ("adult", "prenatal")
+CONGENITAL = "congenital"
+
+
+def cause_names(scenario: Scenario) -> tuple[str, ...]:
+    """Cause labels in a fixed order: the adult mix as written, then ``congenital``."""
+    return (*scenario.cohort.causes, CONGENITAL)
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """One replicate's people as parallel arrays (index = ``patient_id``).
+
+    Categorical columns are small integer codes into :data:`LOBES`, :data:`SEXES`,
+    :data:`STREAM_NAMES` and ``causes``.
+    """
+
+    causes: tuple[str, ...]
+    stream: np.ndarray  # int8 code into STREAM_NAMES
+    age_years: np.ndarray  # float
+    female: np.ndarray  # bool
+    lobe: np.ndarray  # int8 code into LOBES
+    n_foci: np.ndarray  # int16
+    cause: np.ndarray  # int16 code into causes
+    associated_anomaly: np.ndarray  # bool (prenatal only)
+    abnormal_karyotype: np.ndarray  # bool (prenatal only)
+    congenital_infection: np.ndarray  # bool (prenatal only)
+
+    @property
+    def size(self) -> int:
+        """Number of people."""
+        return int(self.stream.shape[0])
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per person with labelled categorical columns."""
+        cat = pd.Categorical.from_codes
+        return pd.DataFrame(
+            {
+                "patient_id": np.arange(self.size, dtype=np.int32),
+                "stream": cat(self.stream, categories=list(STREAM_NAMES)),
+                "age_years": self.age_years,
+                "sex": cat(self.female.astype(np.int8), categories=list(SEXES)),
+                "lobe": cat(self.lobe, categories=list(LOBES)),
+                "n_foci": self.n_foci,
+                "cause": cat(self.cause, categories=list(self.causes)),
+                "associated_anomaly": self.associated_anomaly,
+                "abnormal_karyotype": self.abnormal_karyotype,
+                "congenital_infection": self.congenital_infection,
+            }
+        )
+
+
+def _categorical(u: np.ndarray, shares: list[float]) -> np.ndarray:
+    """Map uniforms to category codes with the given shares (inverse-CDF, vectorised)."""
+    edges = np.cumsum(shares)[:-1]
+    return np.searchsorted(edges, u, side="right").astype(np.int16)
+
+
+def draw_cohort(scenario: Scenario, streams: ReplicateStreams, patients: int | None = None) -> Cohort:
+    """Draw one replicate's cohort.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        Demographics (``[cohort]``) and the prenatal stream (``[prenatal]``).
+    streams : ReplicateStreams
+        Uses the ``cohort`` and ``prenatal`` streams.
+    patients : int, optional
+        Number of adults; defaults to ``simulation.patients``.
+    """
+    c, pn = scenario.cohort, scenario.prenatal
+    n_adult = scenario.simulation.patients if patients is None else patients
+    rng = streams["cohort"]
+    u = rng.random((6, n_adult))
+    lobe_shares = [c.lobe.right, c.lobe.left, c.lobe.both]
+    multiple = u[3] < c.multiple_foci_share
+    extra = rng.poisson(c.multiple_foci_mean - 2.0, size=n_adult)
+    adult_age = c.age.ppf(np.clip(u[0], 1e-12, 1 - 1e-12))
+    adult_female = u[1] < c.female_share
+    adult_lobe = _categorical(u[2], lobe_shares).astype(np.int8)
+    adult_foci = np.where(multiple, 2 + extra, 1).astype(np.int16)
+    adult_cause = _categorical(u[4], list(c.causes.values()))
+
+    prng = streams["prenatal"]
+    n_pre = int(prng.binomial(pn.screened, pn.fetal_rate)) if pn.screened > 0 else 0
+    v = prng.random((5, n_pre))
+    anomaly = v[2] < pn.associated_anomaly
+    karyotype = v[3] < np.where(anomaly, pn.karyotype_if_anomaly, pn.karyotype_if_isolated)
+    infection = v[4] < np.where(anomaly, pn.infection_if_anomaly, pn.infection_if_isolated)
+    causes = cause_names(scenario)
+    no = np.zeros(n_adult, dtype=bool)
+    return Cohort(
+        causes=causes,
+        stream=np.concatenate([np.zeros(n_adult, np.int8), np.ones(n_pre, np.int8)]),
+        age_years=np.concatenate([adult_age, np.zeros(n_pre)]),
+        female=np.concatenate([adult_female, v[0] < 0.5]),
+        lobe=np.concatenate([adult_lobe, _categorical(v[1], lobe_shares).astype(np.int8)]),
+        n_foci=np.concatenate([adult_foci, np.ones(n_pre, np.int16)]),
+        cause=np.concatenate([adult_cause, np.full(n_pre, len(causes) - 1, np.int16)]),
+        associated_anomaly=np.concatenate([no, anomaly]),
+        abnormal_karyotype=np.concatenate([no, karyotype]),
+        congenital_infection=np.concatenate([no, infection]),
+    )

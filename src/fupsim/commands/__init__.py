@@ -1,0 +1,10 @@
+"""Sub-commands of the ``fupsim`` command line: one module per command.
+
+Each module defines ``register(subparsers)``, which adds its parser and sets ``func``.
+"""
+
+from __future__ import annotations
+
+from fupsim.commands import cohort, run, validate
+
+COMMANDS = [validate, cohort, run]

@@ -1,0 +1,97 @@
+"""Options and helpers shared by several sub-commands."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from fupsim.scenario import Scenario, ScenarioError, load_scenario
+
+__all__ = [
+    "add_execution_args",
+    "add_scenario_args",
+    "check_out_dir",
+    "positive_int",
+    "print_table",
+    "scenario_from_args",
+    "show_progress",
+]
+
+
+def positive_int(text: str) -> int:
+    """argparse type: a whole number ≥ 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    """argparse type: a whole number ≥ 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} must be 0 or more")
+    return value
+
+
+def add_scenario_args(p: argparse.ArgumentParser) -> None:
+    """SCENARIO and repeated --set."""
+    p.add_argument("scenario", metavar="SCENARIO", help="scenario file (.toml), e.g. scenarios/baseline.toml")
+    p.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+        help="override a parameter by its dotted key, e.g. --set ultrasound.specificity=0.95 "
+        "or --set protocol.us-3m.interval_months=2 (repeatable; validated like the file)",
+    )
+
+
+def add_execution_args(p: argparse.ArgumentParser, *, replications: bool = True) -> None:
+    """--seed, --replications, --patients, --workers, --scheduler, --quiet."""
+    p.add_argument("--seed", type=non_negative_int, help="root random seed (default: simulation.seed)")
+    if replications:
+        p.add_argument("--replications", type=positive_int, help="replicates (default: simulation.replications)")
+    p.add_argument("--patients", type=positive_int, help="adults per replicate (default: simulation.patients)")
+    p.add_argument("--workers", type=positive_int, help="local worker processes (default: all cores)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="run on a Dask distributed scheduler, e.g. tcp://127.0.0.1:8786")
+    p.add_argument("--quiet", action="store_true", help="no progress bar or table")
+
+
+def scenario_from_args(args: argparse.Namespace) -> Scenario:
+    """Load the scenario named on the command line with its --set overrides."""
+    return load_scenario(args.scenario, args.overrides)
+
+
+def show_progress(args: argparse.Namespace) -> bool | None:
+    """Progress bar: off with --quiet, else only on a terminal."""
+    return False if getattr(args, "quiet", False) else None
+
+
+def check_out_dir(path: str) -> Path:
+    """An output folder that can be created (exists as a folder, or does not exist)."""
+    p = Path(path)
+    if p.exists() and not p.is_dir():
+        raise ScenarioError(f"--out {path!r}: is a file; give a folder to write into")
+    parent = p.resolve().parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise ScenarioError(f"--out {path!r}: cannot create a folder there")
+    return p
+
+
+def print_table(df: pd.DataFrame, columns: list[str], *, title: str | None = None) -> None:
+    """Print selected columns as an aligned table on stdout."""
+    if title:
+        print(title)
+    shown = df[[c for c in columns if c in df.columns]]
+    with pd.option_context("display.width", 200, "display.max_columns", 50, "display.float_format", "{:,.3f}".format):
+        print(shown.to_string(index=False))
+    sys.stdout.flush()

@@ -1,0 +1,350 @@
+"""Experiments: replications × protocols under common random numbers, run in parallel.
+
+A replicate is the unit of work: its cohort and histories are drawn once and every protocol
+is played against them. Replicates run on a local process pool (or a Dask cluster through
+:func:`map_tasks`), and results are gathered in replicate order, so the output is identical
+for any number of workers.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import json
+import multiprocessing as mp
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pandas as pd
+
+from fupsim.cohort import draw_cohort
+from fupsim.engine import arm_events, simulate_arm
+from fupsim.metrics import arm_outcomes, summarise
+from fupsim.natural_history import draw_history
+from fupsim.protocol import draw_visits, plan_visits
+from fupsim.rng import replicate_streams
+from fupsim.scenario import Scenario, ScenarioError
+
+__all__ = ["RunResult", "atomic_directory", "load_run", "map_tasks", "run", "run_replicate"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+RUN_FILES = ("summary.csv", "outcomes.parquet", "events.parquet", "manifest.json")
+
+
+def run_replicate(
+    scenario: Scenario, replicate: int, *, seed: int, patients: int | None = None, events: bool = True
+) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """Simulate every protocol of ``scenario`` for one replicate.
+
+    Returns
+    -------
+    outcomes : DataFrame
+        One row per (protocol, patient).
+    events : DataFrame or None
+        The event log, unless ``events=False``.
+    """
+    streams = replicate_streams(seed, replicate)
+    cohort = draw_cohort(scenario, streams, patients)
+    history = draw_history(scenario, cohort, streams)
+    draws = draw_visits(scenario, cohort.size, streams)
+    outs, evs = [], []
+    for protocol in scenario.protocol:
+        plan = plan_visits(scenario, protocol, draws)
+        arm = simulate_arm(scenario, cohort, history, plan)
+        outs.append(arm_outcomes(scenario, cohort, history, arm, replicate))
+        if events:
+            evs.append(
+                arm_events(arm, history, replicate, scenario.simulation.horizon_months, scenario.ct.delay_days)
+            )
+    return pd.concat(outs, ignore_index=True), (pd.concat(evs, ignore_index=True) if events else None)
+
+
+def _worker_init() -> None:
+    """Keep numeric libraries to one thread per worker process."""
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = "1"
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(1)
+    except ImportError:  # pragma: no cover - threadpoolctl ships with scipy's stack
+        pass
+
+
+def _progress(total: int, desc: str, show: bool | None) -> Any:
+    from tqdm.auto import tqdm
+
+    disable = (not sys.stderr.isatty()) if show is None else not show
+    return tqdm(total=total, desc=desc, unit="task", disable=disable, file=sys.stderr)
+
+
+def map_tasks(
+    fn: Callable[[T], R],
+    tasks: Sequence[T],
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: bool | None = None,
+    desc: str = "simulating",
+    on_result: Callable[[int, R], None] | None = None,
+) -> list[R]:
+    """Apply ``fn`` to every task, in parallel, returning results in task order.
+
+    Parameters
+    ----------
+    fn : callable
+        A picklable top-level function.
+    tasks : sequence
+        Its arguments, one per call.
+    workers : int, optional
+        Local worker processes; default all cores; 1 runs in this process.
+    scheduler : str, optional
+        Address of a running Dask distributed scheduler (``tcp://host:8786``); when given,
+        tasks go to that cluster instead of local processes.
+    progress : bool, optional
+        Show a progress bar (default: only on a terminal).
+    on_result : callable, optional
+        Called as ``on_result(index, result)`` as each task finishes (in completion order),
+        e.g. to store it at once.
+    """
+    results: list[Any] = [None] * len(tasks)
+    bar = _progress(len(tasks), desc, progress)
+    try:
+        if scheduler is not None:
+            _map_dask(fn, tasks, scheduler, results, bar, on_result)
+        elif (workers or os.cpu_count() or 1) <= 1 or len(tasks) <= 1:
+            for i, task in enumerate(tasks):
+                results[i] = fn(task)
+                if on_result is not None:
+                    on_result(i, results[i])
+                bar.update(1)
+        else:
+            n = min(workers or os.cpu_count() or 1, len(tasks))
+            ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else None
+            with cf.ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_worker_init) as pool:
+                futures = {pool.submit(fn, task): i for i, task in enumerate(tasks)}
+                try:
+                    for fut in cf.as_completed(futures):
+                        i = futures[fut]
+                        results[i] = fut.result()
+                        if on_result is not None:
+                            on_result(i, results[i])
+                        bar.update(1)
+                except BaseException:
+                    for f in futures:
+                        f.cancel()
+                    raise
+    finally:
+        bar.close()
+    return results
+
+
+def _map_dask(
+    fn: Callable[[Any], Any],
+    tasks: Sequence[Any],
+    address: str,
+    results: list[Any],
+    bar: Any,
+    on_result: Callable[[int, Any], None] | None,
+) -> None:
+    try:
+        from distributed import Client, as_completed
+    except ImportError as err:  # pragma: no cover - a declared dependency
+        raise ScenarioError("--scheduler needs the 'distributed' package") from err
+    try:
+        client = Client(address, timeout="10s")
+    except OSError as err:
+        raise ScenarioError(f"--scheduler {address!r}: no Dask scheduler answered ({err})") from None
+    with client:
+        futures = client.map(fn, list(tasks), pure=False)
+        index = {f.key: i for i, f in enumerate(futures)}
+        for fut in as_completed(futures):
+            i = index[fut.key]
+            results[i] = fut.result()
+            if on_result is not None:
+                on_result(i, results[i])
+            bar.update(1)
+
+
+@dataclass(frozen=True)
+class _Task:
+    scenario: Scenario
+    replicate: int
+    seed: int
+    patients: int | None
+    events: bool
+
+
+def _run_task(task: _Task) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    return run_replicate(task.scenario, task.replicate, seed=task.seed, patients=task.patients, events=task.events)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """The result of :func:`run`: per-patient outcomes, events, and the manifest."""
+
+    scenario: Scenario
+    outcomes: pd.DataFrame
+    events: pd.DataFrame
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+    def summary(self) -> pd.DataFrame:
+        """One row per protocol with every summary metric and its Monte Carlo SE."""
+        return summarise(self.outcomes, self.scenario.protocol_names)
+
+    def write(self, out: str | Path) -> Path:
+        """Write ``summary.csv``, ``outcomes.parquet``, ``events.parquet``, ``manifest.json``.
+
+        The folder appears whole or not at all (written beside it, then renamed).
+        """
+        with atomic_directory(out) as tmp:
+            self.summary().to_csv(tmp / "summary.csv", index=False, float_format="%.10g")
+            self.outcomes.to_parquet(tmp / "outcomes.parquet", index=False)
+            self.events.to_parquet(tmp / "events.parquet", index=False)
+            (tmp / "manifest.json").write_text(json.dumps(self.manifest, indent=2, sort_keys=True) + "\n")
+        return Path(out)
+
+
+class atomic_directory:  # noqa: N801 - used as a context manager, reads as a verb
+    """Context manager: build a folder beside ``target``, then swap it into place.
+
+    On an exception (or Ctrl-C) the half-written folder is removed and ``target`` is left
+    as it was. Files already in ``target`` that the new content does not replace are kept.
+    """
+
+    def __init__(self, target: str | Path) -> None:
+        self.target = Path(target)
+
+    def __enter__(self) -> Path:
+        self.target.parent.mkdir(parents=True, exist_ok=True)
+        self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.tmp-", dir=self.target.parent))
+        return self.tmp
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if exc_type is not None:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            return
+        if self.target.exists():
+            for item in self.target.iterdir():
+                dest = self.tmp / item.name
+                if not dest.exists():
+                    os.replace(item, dest)
+            old = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.old-", dir=self.target.parent))
+            os.replace(self.target, old / "x")
+            os.replace(self.tmp, self.target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(self.tmp, self.target)
+
+
+def _git_revision() -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
+            cwd=Path(__file__).resolve().parent,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of the packages that shape results."""
+    names = ["fupsim", "numpy", "pandas", "scipy", "simpy", "pydantic", "statsmodels", "pyarrow"]
+    out = {"python": platform.python_version()}
+    for name in names:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def run(
+    scenario: Scenario,
+    *,
+    seed: int | None = None,
+    replications: int | None = None,
+    patients: int | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    events: bool = True,
+    progress: bool | None = None,
+) -> RunResult:
+    """Simulate every protocol of a scenario over its replications.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        Parameters and protocols (``fupsim.load_scenario``).
+    seed, replications, patients : int, optional
+        Override ``simulation.seed``, ``simulation.replications`` and ``simulation.patients``.
+    workers : int, optional
+        Local processes (default all cores). Results do not depend on it.
+    scheduler : str, optional
+        A Dask distributed scheduler address to run replicates on instead.
+    events : bool
+        Keep the event log (turn off to save memory on very large runs).
+    progress : bool, optional
+        Progress bar; default only on a terminal.
+
+    Returns
+    -------
+    RunResult
+        ``.summary()``, ``.outcomes``, ``.events``, ``.manifest``.
+    """
+    sim = scenario.simulation
+    seed = sim.seed if seed is None else seed
+    reps = sim.replications if replications is None else replications
+    n = sim.patients if patients is None else patients
+    for name, value in (("seed", seed), ("replications", reps - 1), ("patients", n - 1)):
+        if value < 0:
+            raise ScenarioError(f"--{name} {value + (name != 'seed')}: must be a positive whole number")
+    start = time.perf_counter()
+    tasks = [_Task(scenario, r, seed, n, events) for r in range(reps)]
+    parts = map_tasks(_run_task, tasks, workers=workers, scheduler=scheduler, progress=progress)
+    outcomes = pd.concat([p[0] for p in parts], ignore_index=True)
+    ev = pd.concat([p[1] for p in parts if p[1] is not None], ignore_index=True) if events else pd.DataFrame()
+    manifest = {
+        "fupsim_command": " ".join(sys.argv) if sys.argv and sys.argv[0].endswith("fupsim") else None,
+        "scenario": scenario.resolved(),
+        "seed": seed,
+        "replications": reps,
+        "patients": n,
+        "protocols": scenario.protocol_names,
+        "packages": package_versions(),
+        "git_revision": _git_revision(),
+        "wall_time_seconds": round(time.perf_counter() - start, 3),
+        "workers": workers or os.cpu_count(),
+    }
+    return RunResult(scenario=scenario, outcomes=outcomes, events=ev, manifest=manifest)
+
+
+def load_run(directory: str | Path, *, need: Iterable[str] = RUN_FILES) -> RunResult:
+    """Read a run folder written by :meth:`RunResult.write` (or ``fupsim run``)."""
+    from fupsim.scenario import scenario_from_dict
+
+    d = Path(directory)
+    if not d.is_dir():
+        raise ScenarioError(f"run directory {str(d)!r}: not found (give the --out folder of 'fupsim run')")
+    missing = [f for f in need if not (d / f).is_file()]
+    if missing:
+        raise ScenarioError(f"run directory {str(d)!r}: missing {', '.join(missing)} (is it a 'fupsim run' output?)")
+    try:
+        manifest = json.loads((d / "manifest.json").read_text())
+        scenario = scenario_from_dict(manifest["scenario"])
+    except (json.JSONDecodeError, KeyError) as err:
+        raise ScenarioError(f"run directory {str(d)!r}: manifest.json is not a fupsim manifest ({err})") from None
+    outcomes = pd.read_parquet(d / "outcomes.parquet")
+    events = pd.read_parquet(d / "events.parquet") if (d / "events.parquet").is_file() else pd.DataFrame()
+    return RunResult(scenario=scenario, outcomes=outcomes, events=events, manifest=manifest)

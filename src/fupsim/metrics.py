@@ -1,0 +1,199 @@
+"""Metrics: engine results → per-patient outcomes → per-protocol summaries with Monte Carlo error.
+
+``outcomes`` has one row per (replicate, protocol, patient). ``summarise`` turns it into one
+row per protocol: each metric is computed on the pooled outcomes, and its ``_se`` column is
+the Monte Carlo standard error from the spread of the metric across replicates (or, for a
+single replicate, across ten batches of patients: the batch-means method).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from fupsim.cohort import LOBES, SEXES, STREAM_NAMES, Cohort
+from fupsim.engine import ArmResult
+from fupsim.events import END_REASONS
+from fupsim.natural_history import History
+from fupsim.scenario import DAYS_PER_MONTH, Scenario
+
+__all__ = ["OUTCOME_COLUMNS", "SUMMARY_COLUMNS", "arm_outcomes", "summarise"]
+
+OUTCOME_COLUMNS: dict[str, str] = {
+    "replicate": "replicate number (0-based)",
+    "protocol": "protocol name",
+    "patient_id": "person within the replicate (0-based; the same person under every protocol)",
+    "stream": "adult or prenatal",
+    "age_years": "age at the index scan, years",
+    "sex": "female or male",
+    "lobe": "right, left or both",
+    "n_foci": "number of calcified foci",
+    "cause": "latent cause of the calcification",
+    "progressive": "latent truth: a relevant change begins before the horizon",
+    "onset_month": "latent onset of the detectable change, months (inf: never)",
+    "presentation_month": "latent clinical presentation, months (inf: never)",
+    "screen_detected": "change confirmed after a scheduled scan, before presenting",
+    "interval_case": "change presented clinically before the horizon without screen detection",
+    "undetected_at_horizon": "change begun but neither detected nor presented at the horizon",
+    "false_diagnosis": "CT confirmed a change that was not there (follow-up ends)",
+    "detection_month": "diagnosis time, months (screen: CT date; interval: presentation); nan if none",
+    "delay_months": "diagnosis minus onset, months (screen-detected and interval cases)",
+    "lead_time_months": "presentation minus screen diagnosis, months (screen-detected only)",
+    "n_scans": "attended ultrasound scans",
+    "n_missed": "scheduled scans not attended",
+    "n_ct": "CT work-ups done",
+    "n_false_positive_workups": "CT work-ups in people with no detectable change",
+    "end_reason": "why scheduled follow-up ended",
+    "followup_end_month": "when scheduled follow-up ended, months",
+    "last_scan_month": "last attended scan, months (0: none)",
+    "cost": "discounted cost per person, scenario currency",
+}
+
+SUMMARY_COLUMNS: dict[str, str] = {
+    "protocol": "protocol name",
+    "patients": "people per replicate (mean)",
+    "scans_per_patient": "attended ultrasound scans per person",
+    "missed_scans_per_patient": "scheduled scans not attended per person",
+    "ct_per_patient": "CT work-ups per person",
+    "false_positive_workups_per_1000": "CT work-ups in people without a detectable change, per 1,000",
+    "false_diagnoses_per_1000": "false CT confirmations per 1,000",
+    "progressive_per_1000": "people whose relevant change begins before the horizon, per 1,000",
+    "screen_detected_per_1000": "changes found by a scheduled scan, per 1,000",
+    "interval_cases_per_1000": "changes that presented clinically first, per 1,000",
+    "undetected_at_horizon_per_1000": "changes neither found nor presented at the horizon, per 1,000",
+    "program_sensitivity": "screen-detected / (screen-detected + interval cases)",
+    "mean_delay_months": "mean onset-to-diagnosis time of diagnosed changes, months",
+    "mean_lead_time_months": "mean presentation minus screen diagnosis, months",
+    "cost_per_patient": "mean discounted cost per person, scenario currency",
+    "cost_per_screen_detected": "total cost / screen-detected changes, scenario currency",
+    "scans_per_screen_detected": "attended scans per screen-detected change",
+}
+
+
+def arm_outcomes(
+    scenario: Scenario, cohort: Cohort, history: History, arm: ArmResult, replicate: int
+) -> pd.DataFrame:
+    """Per-patient outcomes of one protocol arm (columns of :data:`OUTCOME_COLUMNS`)."""
+    n = cohort.size
+    h = scenario.simulation.horizon_months
+    costs, delay = scenario.costs, scenario.ct.delay_days / DAYS_PER_MONTH
+    sd = arm.screen_detected
+    onset, pres = history.onset_month, history.presentation_month
+    detect_month = arm.detection_scan_day / DAYS_PER_MONTH + delay
+    interval = ~sd & (pres <= h)
+    detection = np.where(sd, detect_month, np.where(interval, pres, np.nan))
+    rate = costs.discount_rate
+    disc = lambda t: (1.0 + rate) ** (-np.nan_to_num(t, nan=0.0, posinf=0.0) / 12.0)  # noqa: E731
+    treated_early = sd | arm.false_diagnosis
+    early_t = np.where(sd, detect_month, arm.end_day / DAYS_PER_MONTH + delay)
+    cost = (
+        arm.scan_cost
+        + np.where(treated_early, costs.early_treatment * disc(early_t), 0.0)
+        + np.where(interval, costs.late_treatment * disc(pres), 0.0)
+    )
+    cat = pd.Categorical.from_codes
+    return pd.DataFrame(
+        {
+            "replicate": np.full(n, replicate, dtype=np.int32),
+            "protocol": np.full(n, arm.protocol, dtype=object),
+            "patient_id": np.arange(n, dtype=np.int32),
+            "stream": cat(cohort.stream, categories=list(STREAM_NAMES)),
+            "age_years": cohort.age_years,
+            "sex": cat(cohort.female.astype(np.int8), categories=list(SEXES)),
+            "lobe": cat(cohort.lobe, categories=list(LOBES)),
+            "n_foci": cohort.n_foci,
+            "cause": cat(cohort.cause, categories=list(cohort.causes)),
+            "progressive": onset <= h,
+            "onset_month": onset,
+            "presentation_month": pres,
+            "screen_detected": sd,
+            "interval_case": interval,
+            "undetected_at_horizon": (onset <= h) & ~sd & (pres > h),
+            "false_diagnosis": arm.false_diagnosis,
+            "detection_month": detection,
+            "delay_months": detection - np.where(np.isfinite(detection), onset, np.nan),
+            "lead_time_months": np.where(sd, pres - detect_month, np.nan),
+            "n_scans": arm.n_scans,
+            "n_missed": arm.n_missed,
+            "n_ct": arm.n_ct,
+            "n_false_positive_workups": arm.n_false_positive_workups,
+            "end_reason": cat(arm.end_reason, categories=list(END_REASONS)),
+            "followup_end_month": np.minimum(arm.end_day / DAYS_PER_MONTH, h),
+            "last_scan_month": arm.last_scan_day / DAYS_PER_MONTH,
+            "cost": cost,
+        }
+    )
+
+
+_SUMS = {
+    "n": ("patient_id", "size"),
+    "scans": ("n_scans", "sum"),
+    "missed": ("n_missed", "sum"),
+    "ct": ("n_ct", "sum"),
+    "fp": ("n_false_positive_workups", "sum"),
+    "false_dx": ("false_diagnosis", "sum"),
+    "prog": ("progressive", "sum"),
+    "sd": ("screen_detected", "sum"),
+    "interval": ("interval_case", "sum"),
+    "undetected": ("undetected_at_horizon", "sum"),
+    "delay_sum": ("delay_months", "sum"),
+    "delay_n": ("delay_months", "count"),
+    "lead_sum": ("lead_time_months", "sum"),
+    "lead_n": ("lead_time_months", "count"),
+    "cost": ("cost", "sum"),
+}
+
+
+def _metrics(s: pd.DataFrame, units: float | pd.Series) -> pd.DataFrame:
+    """Metrics from summed counts (any grouping); ``units`` divides ``n`` into people per unit."""
+    s = s.astype(np.float64)  # small integer sums would overflow when scaled
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = pd.DataFrame(index=s.index)
+        n = s["n"].astype(float)
+        out["patients"] = n / units
+        out["scans_per_patient"] = s["scans"] / n
+        out["missed_scans_per_patient"] = s["missed"] / n
+        out["ct_per_patient"] = s["ct"] / n
+        out["false_positive_workups_per_1000"] = 1000 * s["fp"] / n
+        out["false_diagnoses_per_1000"] = 1000 * s["false_dx"] / n
+        out["progressive_per_1000"] = 1000 * s["prog"] / n
+        out["screen_detected_per_1000"] = 1000 * s["sd"] / n
+        out["interval_cases_per_1000"] = 1000 * s["interval"] / n
+        out["undetected_at_horizon_per_1000"] = 1000 * s["undetected"] / n
+        out["program_sensitivity"] = s["sd"] / (s["sd"] + s["interval"])
+        out["mean_delay_months"] = s["delay_sum"] / s["delay_n"]
+        out["mean_lead_time_months"] = s["lead_sum"] / s["lead_n"]
+        out["cost_per_patient"] = s["cost"] / n
+        out["cost_per_screen_detected"] = (s["cost"] / s["sd"]).where(s["sd"] > 0)
+        out["scans_per_screen_detected"] = (s["scans"] / s["sd"]).where(s["sd"] > 0)
+    return out.replace([np.inf, -np.inf], np.nan)
+
+
+def summarise(outcomes: pd.DataFrame, protocols: list[str] | None = None) -> pd.DataFrame:
+    """One row per protocol: every metric of :data:`SUMMARY_COLUMNS` and its ``_se``.
+
+    Parameters
+    ----------
+    outcomes : DataFrame
+        Per-patient outcomes (:func:`arm_outcomes`, concatenated over replicates and arms).
+    protocols : list of str, optional
+        Row order; defaults to order of first appearance.
+    """
+    reps = outcomes["replicate"].nunique()
+    unit = outcomes["replicate"] if reps >= 2 else outcomes["patient_id"] % 10
+    n_units = reps if reps >= 2 else 10
+    grouped = outcomes.assign(_unit=unit.to_numpy()).groupby(["protocol", "_unit"], sort=False, observed=True)
+    per_unit_sums = grouped.agg(**_SUMS)  # type: ignore[call-overload]
+    pooled = _metrics(per_unit_sums.groupby(level="protocol", sort=False).sum(), float(reps))
+    per_unit = _metrics(per_unit_sums, 1.0)
+    se = per_unit.groupby(level="protocol", sort=False).std(ddof=1) / np.sqrt(n_units)
+    order = protocols or list(dict.fromkeys(outcomes["protocol"]))
+    pooled, se = pooled.reindex(order), se.reindex(order)
+    cols: dict[str, pd.Series] = {}
+    for name in pooled.columns:
+        cols[name] = pooled[name]
+        if name != "patients":
+            cols[f"{name}_se"] = se[name]
+    result = pd.DataFrame(cols)
+    result.index.name = "protocol"
+    return result.reset_index()

@@ -1,0 +1,112 @@
+"""Protocols: when each person's scans fall due, and whether each is attended.
+
+Visit-level randomness is shared between protocols (common random numbers): every draw is
+indexed by patient and by the visit's *nominal time*, so a scan due at month 18 under the
+3-monthly and the 6-monthly protocol gets the same attendance, jitter and test uniforms.
+The draws for one replicate cover the union of all protocols' nominal visit times.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from fupsim.rng import ReplicateStreams
+from fupsim.scenario import DAYS_PER_MONTH, Protocol, Scenario
+
+__all__ = ["VisitDraws", "VisitPlan", "draw_visits", "horizon_day", "nominal_day", "plan_visits"]
+
+
+def nominal_day(months: np.ndarray | list[float] | float) -> np.ndarray:
+    """Whole clinic day of a nominal visit month (day 0 is the index scan)."""
+    return np.rint(np.asarray(months, dtype=float) * DAYS_PER_MONTH).astype(np.int32)
+
+
+def horizon_day(scenario: Scenario) -> int:
+    """The last day of follow-up; visits due on it are done."""
+    return int(nominal_day(scenario.simulation.horizon_months))
+
+
+@dataclass(frozen=True)
+class VisitDraws:
+    """Per-replicate uniforms (float32) on the grid of every protocol's nominal visit days."""
+
+    grid_days: np.ndarray  # (G,) sorted unique nominal days
+    attendance: np.ndarray  # (G, n): one row per nominal day
+    loss: np.ndarray
+    ultrasound: np.ndarray
+    ct: np.ndarray
+    recall: np.ndarray
+    jitter: np.ndarray  # standard normal
+
+
+def draw_visits(scenario: Scenario, n: int, streams: ReplicateStreams) -> VisitDraws:
+    """Draw visit-level randomness for ``n`` people over all protocols' nominal days."""
+    horizon = scenario.simulation.horizon_months
+    all_days = [nominal_day(p.visit_months(horizon)) for p in scenario.protocol]
+    grid = np.unique(np.concatenate([np.zeros(0, np.int32), *all_days]))
+    g = grid.size
+
+    def uniforms(name: str) -> np.ndarray:
+        return streams[name].random((g, n), dtype=np.float32)
+
+    return VisitDraws(
+        grid_days=grid,
+        attendance=uniforms("visit_attendance"),
+        loss=uniforms("visit_loss"),
+        ultrasound=uniforms("visit_ultrasound"),
+        ct=uniforms("visit_ct"),
+        recall=uniforms("visit_recall"),
+        jitter=streams["visit_jitter"].standard_normal((g, n), dtype=np.float32),
+    )
+
+
+@dataclass(frozen=True)
+class VisitPlan:
+    """One protocol's visits for every person: (K, n) arrays, one row per visit number."""
+
+    protocol: Protocol
+    nominal_days: np.ndarray  # (K,)
+    days: np.ndarray  # (K, n) int32 scheduled day after jitter, strictly increasing down a column
+    attend: np.ndarray  # (K, n) bool
+    lost_after: np.ndarray  # (K, n) bool: lost to follow-up after this visit
+    u_ultrasound: np.ndarray  # (K, n)
+    u_ct: np.ndarray
+    u_recall: np.ndarray
+
+    @property
+    def visits(self) -> int:
+        """Scheduled visits per person."""
+        return int(self.nominal_days.shape[0])
+
+
+def plan_visits(scenario: Scenario, protocol: Protocol, draws: VisitDraws) -> VisitPlan:
+    """Lay out one protocol's visits from the shared draws.
+
+    Jitter (``attendance.jitter_sd_days``) moves each visit by a normal number of days; visits
+    stay within [day 1, horizon] and strictly after the person's previous visit.
+    """
+    att = scenario.attendance
+    nominal = nominal_day(protocol.visit_months(scenario.simulation.horizon_months))
+    cols = np.searchsorted(draws.grid_days, nominal)
+    n = draws.attendance.shape[1]
+    last = horizon_day(scenario)
+    if nominal.size and att.jitter_sd_days > 0:
+        shifted = nominal[:, None] + np.float32(att.jitter_sd_days) * draws.jitter[cols]
+        days = np.clip(np.rint(shifted), 1, last).astype(np.int32)
+        # keep each person's visits in order and on distinct days
+        ranks = np.arange(nominal.size, dtype=np.int32)[:, None]
+        days = np.maximum.accumulate(days - ranks, axis=0) + ranks
+    else:
+        days = np.repeat(nominal[:, None], n, axis=1).astype(np.int32)
+    return VisitPlan(
+        protocol=protocol,
+        nominal_days=nominal,
+        days=days,
+        attend=draws.attendance[cols] < np.float32(att.per_visit),
+        lost_after=draws.loss[cols] < np.float32(att.loss_per_visit),
+        u_ultrasound=draws.ultrasound[cols],
+        u_ct=draws.ct[cols],
+        u_recall=draws.recall[cols],
+    )

@@ -1,0 +1,485 @@
+"""Scenarios: validated, immutable model parameters loaded from TOML, with dotted overrides.
+
+A scenario is a frozen pydantic model. It is read from a TOML file by :func:`load_scenario`,
+optionally changed by ``--set dotted.key=value`` overrides (validated exactly like the file),
+and never mutated afterwards: variants are new objects made by :func:`with_overrides`.
+
+Uncertainty about a parameter (its one-way range, its PSA distribution, its source and
+confidence code) lives in the ``[uncertainty."dotted.key"]`` tables, so the parameters
+themselves stay plain numbers that the model reads directly.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import tomllib
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from fupsim.distributions import Dirichlet, Distribution
+
+__all__ = [
+    "DAYS_PER_MONTH",
+    "Scenario",
+    "ScenarioError",
+    "get_value",
+    "load_scenario",
+    "parse_overrides",
+    "scenario_from_dict",
+    "with_overrides",
+]
+
+DAYS_PER_MONTH = 365.25 / 12.0
+"""Average days in a month; the engine works in whole days."""
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+NonNegative = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
+Positive = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
+SHARE_TOLERANCE = 1e-6
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+
+
+class ScenarioError(ValueError):
+    """Bad input: the message is one line naming the field, the value and what is allowed."""
+
+
+class _Block(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+def _check_shares(shares: Mapping[str, float], what: str) -> None:
+    total = sum(shares.values())
+    if abs(total - 1.0) > SHARE_TOLERANCE:
+        raise ValueError(f"{what} sum to {total:.6g}; they must sum to 1")
+
+
+class Meta(_Block):
+    """Free text that identifies the scenario."""
+
+    name: str = "unnamed"
+    description: str = ""
+
+
+class Simulation(_Block):
+    """Size and length of a run."""
+
+    patients: Annotated[int, Field(ge=1)] = 10_000
+    replications: Annotated[int, Field(ge=1)] = 10
+    seed: Annotated[int, Field(ge=0)] = 20261126
+    horizon_months: Positive = 36.0
+    source: str | None = None
+
+
+class LobeShares(_Block):
+    """Share of people whose calcification lies in each lobe."""
+
+    right: Probability
+    left: Probability
+    both: Probability
+
+    @model_validator(mode="after")
+    def _sum(self) -> LobeShares:
+        _check_shares(self.model_dump(), "lobe shares")
+        return self
+
+
+class Cohort(_Block):
+    """Demographics and cause mix of adults with an index finding."""
+
+    age: Distribution
+    female_share: Probability = 0.5
+    lobe: LobeShares
+    multiple_foci_share: Probability = 0.3
+    multiple_foci_mean: Annotated[float, Field(ge=2.0, allow_inf_nan=False)] = 2.5
+    causes: dict[str, Probability]
+    source: str | None = None
+
+    @field_validator("causes")
+    @classmethod
+    def _causes(cls, v: dict[str, float]) -> dict[str, float]:
+        if not v:
+            raise ValueError("needs at least one cause")
+        if "congenital" in v:
+            raise ValueError("'congenital' belongs to the prenatal stream, not the adult mix")
+        _check_shares(v, "cause shares")
+        return v
+
+
+class Prenatal(_Block):
+    """The prenatal stream: fetal hepatic calcification found on routine pregnancy scans."""
+
+    screened: Annotated[int, Field(ge=0)] = 0
+    fetal_rate: Probability = 0.00057
+    associated_anomaly: Probability = 0.21
+    karyotype_if_anomaly: Probability = 0.25
+    karyotype_if_isolated: Probability = 0.05
+    infection_if_anomaly: Probability = 0.025
+    infection_if_isolated: Probability = 0.05
+    source: str | None = None
+
+
+class CauseHistory(_Block):
+    """Latent natural history of one cause (times in months from the index scan)."""
+
+    progressive_share: Probability
+    onset: Distribution
+    sojourn: Distribution
+    source: str | None = None
+
+
+class LobeSensitivity(_Block):
+    """Ultrasound sensitivity by lobe of the finding."""
+
+    right: Probability
+    left: Probability
+    both: Probability
+
+
+class Ultrasound(_Block):
+    """Follow-up ultrasound: per-exam sensitivity for a relevant change, and specificity."""
+
+    sensitivity: Probability | LobeSensitivity
+    specificity: Probability
+    source: str | None = None
+
+
+class CT(_Block):
+    """CT work-up after a positive ultrasound."""
+
+    sensitivity: Probability
+    specificity: Probability
+    completion: Probability = 1.0
+    delay_days: NonNegative = 0.0
+    source: str | None = None
+
+
+class Attendance(_Block):
+    """Imperfect attendance: per-visit attendance, loss after each visit, jitter."""
+
+    per_visit: Probability = 1.0
+    loss_per_visit: Probability = 0.0
+    jitter_sd_days: NonNegative = 0.0
+    source: str | None = None
+
+
+class Costs(_Block):
+    """Unit costs and discounting."""
+
+    currency: str = "USD"
+    year: int = 2026
+    ultrasound: NonNegative
+    ct: NonNegative
+    visit: NonNegative
+    early_treatment: NonNegative
+    late_treatment: NonNegative
+    discount_rate: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.03
+    source: str | None = None
+
+
+class Protocol(_Block):
+    """One follow-up schedule: a regular interval, or an explicit list of visit months."""
+
+    name: str
+    interval_months: Positive | None = None
+    visits_months: list[Positive] | None = None
+    stop_after_stable: Annotated[int, Field(ge=1)] | None = None
+    description: str = ""
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not _NAME.match(v):
+            raise ValueError("must start with a letter or digit and use only letters, digits, _ . -")
+        return v
+
+    @field_validator("visits_months")
+    @classmethod
+    def _increasing(cls, v: list[float] | None) -> list[float] | None:
+        if v is not None and any(b <= a for a, b in zip(v, v[1:], strict=False)):
+            raise ValueError("visit months must be strictly increasing")
+        return v
+
+    @model_validator(mode="after")
+    def _one_schedule(self) -> Protocol:
+        if (self.interval_months is None) == (self.visits_months is None):
+            raise ValueError("give exactly one of interval_months or visits_months (use [] for none)")
+        return self
+
+    def visit_months(self, horizon_months: float) -> list[float]:
+        """Nominal visit times in months, up to and including the horizon."""
+        if self.visits_months is not None:
+            return list(self.visits_months)
+        assert self.interval_months is not None
+        n = int(math.floor(horizon_months / self.interval_months + 1e-9))
+        return [self.interval_months * k for k in range(1, n + 1)]
+
+
+class Analysis(_Block):
+    """Settings for comparing protocols."""
+
+    reference_protocol: str | None = None
+    noninferiority_margin_per_1000: NonNegative = 5.0
+    willingness_to_pay: list[NonNegative] = Field(
+        default_factory=lambda: [0.0, 1000.0, 2000.0, 5000.0, 10000.0, 20000.0, 50000.0]
+    )
+
+
+class Uncertainty(_Block):
+    """Uncertainty about one parameter: one-way range, PSA distribution, source, confidence."""
+
+    range: tuple[float, float] | None = None
+    psa: Distribution | Dirichlet | None = Field(default=None, discriminator="dist")
+    source: str | None = None
+    confidence: Literal["M", "M2", "I", "A"] | None = None
+
+    @field_validator("range")
+    @classmethod
+    def _ordered(cls, v: tuple[float, float] | None) -> tuple[float, float] | None:
+        if v is not None and not v[0] <= v[1]:
+            raise ValueError(f"low ({v[0]}) must not exceed high ({v[1]})")
+        return v
+
+
+class Scenario(_Block):
+    """A whole scenario: every parameter of a run."""
+
+    meta: Meta = Field(default_factory=Meta)
+    simulation: Simulation = Field(default_factory=Simulation)
+    cohort: Cohort
+    prenatal: Prenatal = Field(default_factory=Prenatal)
+    natural_history: dict[str, CauseHistory]
+    ultrasound: Ultrasound
+    ct: CT
+    attendance: Attendance = Field(default_factory=Attendance)
+    costs: Costs
+    protocol: list[Protocol]
+    analysis: Analysis = Field(default_factory=Analysis)
+    uncertainty: dict[str, Uncertainty] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Scenario:
+        needed = {c for c, s in self.cohort.causes.items() if s > 0}
+        if self.prenatal.screened > 0:
+            needed.add("congenital")
+        missing = sorted(needed - set(self.natural_history))
+        if missing:
+            raise ValueError(f"natural_history has no entry for cause(s) {', '.join(missing)}")
+        if not self.protocol:
+            raise ValueError("protocol: at least one [[protocol]] is needed")
+        names = [p.name for p in self.protocol]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"protocol names must be unique; repeated: {', '.join(dupes)}")
+        horizon = self.simulation.horizon_months
+        for p in self.protocol:
+            late = [m for m in p.visit_months(horizon) if m > horizon + 1e-9]
+            if late:
+                raise ValueError(
+                    f"protocol {p.name}: visit at month {late[0]:g} is after "
+                    f"simulation.horizon_months = {horizon:g}"
+                )
+        ref = self.analysis.reference_protocol
+        if ref is not None and ref not in names:
+            raise ValueError(f"analysis.reference_protocol = {ref!r}: not one of {', '.join(names)}")
+        data = self.model_dump(by_alias=True)
+        for key, unc in self.uncertainty.items():
+            _check_uncertainty_key(data, key, unc)
+        return self
+
+    @property
+    def protocol_names(self) -> list[str]:
+        """Protocol names in scenario order."""
+        return [p.name for p in self.protocol]
+
+    def resolved(self) -> dict[str, Any]:
+        """The scenario as plain JSON-ready data (what a manifest records)."""
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+def _check_uncertainty_key(data: dict[str, Any], key: str, unc: Uncertainty) -> None:
+    try:
+        value = _lookup(data, key.split("."))
+    except KeyError:
+        raise ValueError(f"uncertainty key {key!r} names no parameter of this scenario") from None
+    if isinstance(unc.psa, Dirichlet):
+        if not isinstance(value, dict) or set(unc.psa.alpha) != set(value):
+            raise ValueError(f"uncertainty.{key}: a dirichlet needs alpha for exactly {key}'s shares")
+    elif isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"uncertainty key {key!r} names a non-numeric parameter")
+
+
+def _lookup(data: Any, parts: list[str]) -> Any:
+    node = data
+    for part in parts:
+        if isinstance(node, list):
+            node = node[_list_index(node, part)]
+        elif isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            raise KeyError(part)
+    return node
+
+
+def _list_index(items: list[Any], part: str) -> int:
+    if part.isdigit():
+        if int(part) >= len(items):
+            raise KeyError(part)
+        return int(part)
+    for i, item in enumerate(items):
+        if isinstance(item, dict) and item.get("name") == part:
+            return i
+    raise KeyError(part)
+
+
+def get_value(scenario: Scenario, key: str) -> Any:
+    """Value of a dotted key (``protocol.q3m.interval_months`` or ``protocol.0.…``)."""
+    try:
+        return _lookup(scenario.model_dump(by_alias=True), key.split("."))
+    except KeyError:
+        raise ScenarioError(f"{key}: no such parameter in this scenario") from None
+
+
+def parse_overrides(items: Iterable[str]) -> dict[str, Any]:
+    """Parse ``key=value`` strings; values are read as TOML (numbers, booleans, arrays, tables)."""
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        key = key.strip()
+        if not sep or not key or any(not p for p in key.split(".")):
+            raise ScenarioError(f"--set {item!r}: expected dotted.key=value, e.g. ultrasound.specificity=0.97")
+        out[key] = _parse_value(raw.strip())
+    return out
+
+
+def _parse_value(raw: str) -> Any:
+    try:
+        return tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        return raw  # a bare word is taken as a string
+
+
+def _apply(data: dict[str, Any], key: str, value: Any) -> None:
+    parts = key.split(".")
+    node: Any = data
+    for depth, part in enumerate(parts[:-1]):
+        where = ".".join(parts[: depth + 1])
+        if isinstance(node, list):
+            try:
+                node = node[_list_index(node, part)]
+            except KeyError:
+                raise ScenarioError(f"--set {key}: {where} matches no list entry") from None
+        elif isinstance(node, dict):
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict | list):
+                raise ScenarioError(f"--set {key}: {where} is a value, not a table")
+        else:
+            raise ScenarioError(f"--set {key}: {where} is a value, not a table")
+    last = parts[-1]
+    if isinstance(node, list):
+        try:
+            node[_list_index(node, last)] = value
+        except KeyError:
+            raise ScenarioError(f"--set {key}: {last} matches no list entry") from None
+    else:
+        node[last] = value
+
+
+def _format_loc(loc: tuple[Any, ...]) -> str:
+    tags = {"fixed", "exponential", "weibull", "gamma", "lognormal", "uniform", "normal",
+            "truncnormal", "beta", "dirichlet", "float", "LobeSensitivity", "function-after[_ordered(), Uniform]"}
+    parts: list[str] = []
+    for i, item in enumerate(loc):
+        if isinstance(item, int):
+            parts[-1:] = [f"{parts[-1]}[{item}]"] if parts else [f"[{item}]"]
+        elif (item in tags or "[" in str(item)) and i > 0:
+            continue
+        else:
+            parts.append(str(item))
+    return ".".join(parts)
+
+
+def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
+    model: Any = Scenario
+    for item in loc[:-1]:
+        if isinstance(item, int):
+            continue
+        field = getattr(model, "model_fields", {}).get(item)
+        if field is None:
+            return []
+        ann = field.annotation
+        args = getattr(ann, "__args__", ())
+        candidates = [ann, *args, *(getattr(a, "__args__", ()) for a in args)]
+        flat: list[Any] = []
+        for c in candidates:
+            flat.extend(c if isinstance(c, tuple) else [c])
+        nxt = next((c for c in flat if isinstance(c, type) and issubclass(c, BaseModel)), None)
+        if nxt is None:
+            return []
+        model = nxt
+    return sorted(getattr(model, "model_fields", {}))
+
+
+def _describe(err: ValidationError) -> str:
+    first = err.errors()[0]
+    loc = tuple(first["loc"])
+    where = _format_loc(loc) or "scenario"
+    value = first.get("input")
+    if first["type"] == "extra_forbidden":
+        allowed = _allowed_keys(loc)
+        hint = f"; allowed keys here: {', '.join(allowed)}" if allowed else ""
+        return f"{where}: unknown key{hint}"
+    if first["type"] == "missing":
+        return f"{where}: required key is missing"
+    msg = first["msg"].removeprefix("Value error, ")
+    shown = value if not isinstance(value, dict | list) else "(table)"
+    more = f" (and {len(err.errors()) - 1} more problem(s))" if len(err.errors()) > 1 else ""
+    return f"{where} = {shown!r}: {msg}{more}"
+
+
+def scenario_from_dict(data: Mapping[str, Any], overrides: Mapping[str, Any] | None = None) -> Scenario:
+    """Validate a scenario given as nested data, after applying dotted ``overrides``."""
+    import copy
+
+    work = copy.deepcopy(dict(data))
+    for key, value in (overrides or {}).items():
+        _apply(work, key, value)
+    try:
+        return Scenario.model_validate(work)
+    except ValidationError as err:
+        raise ScenarioError(_describe(err)) from None
+
+
+def load_scenario(path: str | Path, overrides: Mapping[str, Any] | Iterable[str] | None = None) -> Scenario:
+    """Read, override and validate a TOML scenario file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``.toml`` file.
+    overrides : mapping or iterable of "key=value" strings, optional
+        Dotted overrides applied before validation (as ``--set`` does).
+
+    Raises
+    ------
+    ScenarioError
+        With a one-line message naming the field, the value and what is allowed.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise ScenarioError(f"scenario file {str(p)!r}: not found (give the path of a .toml file)")
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise ScenarioError(f"scenario file {str(p)!r}: not valid TOML ({err})") from None
+    if overrides is not None and not isinstance(overrides, Mapping):
+        overrides = parse_overrides(overrides)
+    return scenario_from_dict(data, overrides)
+
+
+def with_overrides(scenario: Scenario, overrides: Mapping[str, Any]) -> Scenario:
+    """A new scenario equal to ``scenario`` but for the dotted ``overrides``."""
+    return scenario_from_dict(scenario.model_dump(by_alias=True, exclude_none=True), overrides)

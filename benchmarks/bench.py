@@ -1,0 +1,50 @@
+"""`make bench`: run every benchmark module and write reports/bench/bench.json.
+
+Each ``benchmarks/bench_*.py`` defines ``run() -> dict`` returning its measured figures; this
+driver runs them in name order (or those named on the command line), prints each result and
+writes all of them, keyed by module name, to ``reports/bench/bench.json``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+OUT = HERE.parent / "reports" / "bench" / "bench.json"
+
+
+def main(argv: list[str]) -> int:
+    wanted = set(argv)
+    results: dict[str, object] = {
+        "machine": {"python": platform.python_version(), "platform": platform.platform()},
+    }
+    for path in sorted(HERE.glob("bench_*.py")):
+        name = path.stem.removeprefix("bench_")
+        if wanted and name not in wanted:
+            continue
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        print(f"== {name}", flush=True)
+        start = time.perf_counter()
+        figures = module.run()
+        figures["bench_wall_seconds"] = round(time.perf_counter() - start, 2)
+        for key, value in figures.items():
+            print(f"  {key}: {value}")
+        results[name] = figures
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    tmp = OUT.with_suffix(".tmp")
+    tmp.write_text(json.dumps(results, indent=2) + "\n")
+    tmp.replace(OUT)
+    print(f"wrote {OUT}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

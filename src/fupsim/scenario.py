@@ -26,6 +26,7 @@ __all__ = [
     "DAYS_PER_MONTH",
     "Scenario",
     "ScenarioError",
+    "Sweep",
     "get_value",
     "load_scenario",
     "parse_overrides",
@@ -244,6 +245,46 @@ class Uncertainty(_Block):
         return v
 
 
+SWEEP_OUTCOMES = (
+    "cost_per_patient",
+    "screen_detected_per_1000",
+    "incremental_cost_per_detection",
+    "net_monetary_benefit",
+)
+"""Outcomes a one-way (tornado) or Sobol analysis can rank parameters by."""
+_RANGE_SPEC = re.compile(r"^\s*[-+0-9.eE]+\s*:\s*[-+0-9.eE]+\s*:\s*[0-9]+\s*$")
+
+
+class Sweep(_Block):
+    """Sensitivity-analysis settings: a grid (``vary``), the outcome to rank by, point size.
+
+    ``vary`` maps a dotted parameter key to a list of values or to ``"lo:hi:n"`` (n evenly
+    spaced values from lo to hi). ``replications`` and ``patients`` size every point of a
+    sweep, one-way analysis, PSA or Sobol run (smaller than a full run: there are many points).
+    """
+
+    vary: dict[str, list[float | int | bool | str] | str] = Field(default_factory=dict)
+    outcome: Literal[SWEEP_OUTCOMES] = "cost_per_patient"  # type: ignore[valid-type]
+    effect: Literal["screen_detected_per_patient", "interval_cases_averted_per_patient"] = (
+        "screen_detected_per_patient"
+    )
+    protocol: str | None = None
+    comparator: str | None = None
+    wtp: NonNegative | None = None
+    replications: Annotated[int, Field(ge=1)] = 2
+    patients: Annotated[int, Field(ge=1)] = 2000
+
+    @field_validator("vary")
+    @classmethod
+    def _specs(cls, v: dict[str, Any]) -> dict[str, Any]:
+        for key, spec in v.items():
+            if isinstance(spec, str) and not _RANGE_SPEC.match(spec):
+                raise ValueError(f"vary.{key} = {spec!r}: give a list of values or 'lo:hi:n'")
+            if isinstance(spec, list) and not spec:
+                raise ValueError(f"vary.{key}: the list of values is empty")
+        return v
+
+
 class Scenario(_Block):
     """A whole scenario: every parameter of a run."""
 
@@ -259,6 +300,16 @@ class Scenario(_Block):
     protocol: list[Protocol]
     analysis: Analysis = Field(default_factory=Analysis)
     uncertainty: dict[str, Uncertainty] = Field(default_factory=dict)
+    sweep: Sweep | None = None
+
+    @model_validator(mode="after")
+    def _sweep_names(self) -> Scenario:
+        if self.sweep is not None:
+            for which in ("protocol", "comparator"):
+                name = getattr(self.sweep, which)
+                if name is not None and name not in self.protocol_names:
+                    raise ValueError(f"sweep.{which} = {name!r}: not one of {', '.join(self.protocol_names)}")
+        return self
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:

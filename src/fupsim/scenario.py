@@ -194,7 +194,9 @@ class Protocol(_Block):
     @classmethod
     def _name(cls, v: str) -> str:
         if not _NAME.match(v):
-            raise ValueError("must start with a letter or digit and use only letters, digits, _ . -")
+            raise ValueError(
+                "must start with a letter or digit and use only letters, digits, _ . -"
+            )
         return v
 
     @field_validator("visits_months")
@@ -207,7 +209,9 @@ class Protocol(_Block):
     @model_validator(mode="after")
     def _one_schedule(self) -> Protocol:
         if (self.interval_months is None) == (self.visits_months is None):
-            raise ValueError("give exactly one of interval_months or visits_months (use [] for none)")
+            raise ValueError(
+                "give exactly one of interval_months or visits_months (use [] for none)"
+            )
         return self
 
     def visit_months(self, horizon_months: float) -> list[float]:
@@ -308,7 +312,9 @@ class Scenario(_Block):
             for which in ("protocol", "comparator"):
                 name = getattr(self.sweep, which)
                 if name is not None and name not in self.protocol_names:
-                    raise ValueError(f"sweep.{which} = {name!r}: not one of {', '.join(self.protocol_names)}")
+                    raise ValueError(
+                        f"sweep.{which} = {name!r}: not one of {', '.join(self.protocol_names)}"
+                    )
         return self
 
     @model_validator(mode="after")
@@ -335,7 +341,9 @@ class Scenario(_Block):
                 )
         ref = self.analysis.reference_protocol
         if ref is not None and ref not in names:
-            raise ValueError(f"analysis.reference_protocol = {ref!r}: not one of {', '.join(names)}")
+            raise ValueError(
+                f"analysis.reference_protocol = {ref!r}: not one of {', '.join(names)}"
+            )
         data = self.model_dump(by_alias=True)
         for key, unc in self.uncertainty.items():
             _check_uncertainty_key(data, key, unc)
@@ -358,7 +366,9 @@ def _check_uncertainty_key(data: dict[str, Any], key: str, unc: Uncertainty) -> 
         raise ValueError(f"uncertainty key {key!r} names no parameter of this scenario") from None
     if isinstance(unc.psa, Dirichlet):
         if not isinstance(value, dict) or set(unc.psa.alpha) != set(value):
-            raise ValueError(f"uncertainty.{key}: a dirichlet needs alpha for exactly {key}'s shares")
+            raise ValueError(
+                f"uncertainty.{key}: a dirichlet needs alpha for exactly {key}'s shares"
+            )
     elif isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError(f"uncertainty key {key!r} names a non-numeric parameter")
 
@@ -401,7 +411,9 @@ def parse_overrides(items: Iterable[str]) -> dict[str, Any]:
         key, sep, raw = item.partition("=")
         key = key.strip()
         if not sep or not key or any(not p for p in key.split(".")):
-            raise ScenarioError(f"--set {item!r}: expected dotted.key=value, e.g. ultrasound.specificity=0.97")
+            raise ScenarioError(
+                f"--set {item!r}: expected dotted.key=value, e.g. ultrasound.specificity=0.97"
+            )
         out[key] = _parse_value(raw.strip())
     return out
 
@@ -440,8 +452,21 @@ def _apply(data: dict[str, Any], key: str, value: Any) -> None:
 
 
 def _format_loc(loc: tuple[Any, ...]) -> str:
-    tags = {"fixed", "exponential", "weibull", "gamma", "lognormal", "uniform", "normal",
-            "truncnormal", "beta", "dirichlet", "float", "LobeSensitivity", "function-after[_ordered(), Uniform]"}
+    tags = {
+        "fixed",
+        "exponential",
+        "weibull",
+        "gamma",
+        "lognormal",
+        "uniform",
+        "normal",
+        "truncnormal",
+        "beta",
+        "dirichlet",
+        "float",
+        "LobeSensitivity",
+        "function-after[_ordered(), Uniform]",
+    }
     parts: list[str] = []
     for i, item in enumerate(loc):
         if isinstance(item, int):
@@ -474,10 +499,21 @@ def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
     return sorted(getattr(model, "model_fields", {}))
 
 
-def _describe(err: ValidationError) -> str:
-    first = err.errors()[0]
+def _describe(err: ValidationError, data: Mapping[str, Any]) -> str:
+    errors = sorted(err.errors(), key=lambda e: e["type"] != "extra_forbidden")
+    first = errors[0]
     loc = tuple(first["loc"])
     where = _format_loc(loc) or "scenario"
+    protocols = data.get("protocol")
+    if (
+        loc[:1] == ("protocol",)
+        and len(loc) > 1
+        and isinstance(loc[1], int)
+        and isinstance(protocols, list)
+    ):
+        entry = protocols[loc[1]] if loc[1] < len(protocols) else None
+        if isinstance(entry, dict) and isinstance(entry.get("name"), str):
+            where = where.replace(f"protocol[{loc[1]}]", f"protocol[{entry['name']}]", 1)
     value = first.get("input")
     if first["type"] == "extra_forbidden":
         allowed = _allowed_keys(loc)
@@ -486,12 +522,15 @@ def _describe(err: ValidationError) -> str:
     if first["type"] == "missing":
         return f"{where}: required key is missing"
     msg = first["msg"].removeprefix("Value error, ")
-    shown = value if not isinstance(value, dict | list) else "(table)"
-    more = f" (and {len(err.errors()) - 1} more problem(s))" if len(err.errors()) > 1 else ""
-    return f"{where} = {shown!r}: {msg}{more}"
+    more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
+    if isinstance(value, dict | list):
+        return f"{where}: {msg}{more}"
+    return f"{where} = {value!r}: {msg}{more}"
 
 
-def scenario_from_dict(data: Mapping[str, Any], overrides: Mapping[str, Any] | None = None) -> Scenario:
+def scenario_from_dict(
+    data: Mapping[str, Any], overrides: Mapping[str, Any] | None = None
+) -> Scenario:
     """Validate a scenario given as nested data, after applying dotted ``overrides``."""
     import copy
 
@@ -501,10 +540,12 @@ def scenario_from_dict(data: Mapping[str, Any], overrides: Mapping[str, Any] | N
     try:
         return Scenario.model_validate(work)
     except ValidationError as err:
-        raise ScenarioError(_describe(err)) from None
+        raise ScenarioError(_describe(err, work)) from None
 
 
-def load_scenario(path: str | Path, overrides: Mapping[str, Any] | Iterable[str] | None = None) -> Scenario:
+def load_scenario(
+    path: str | Path, overrides: Mapping[str, Any] | Iterable[str] | None = None
+) -> Scenario:
     """Read, override and validate a TOML scenario file.
 
     Parameters

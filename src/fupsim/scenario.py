@@ -188,6 +188,7 @@ class Protocol(_Block):
     interval_months: Positive | None = None
     visits_months: list[Positive] | None = None
     stop_after_stable: Annotated[int, Field(ge=1)] | None = None
+    rebook_missed_after_days: Annotated[int, Field(ge=1)] | None = None
     description: str = ""
 
     @field_validator("name")
@@ -221,6 +222,27 @@ class Protocol(_Block):
         assert self.interval_months is not None
         n = int(math.floor(horizon_months / self.interval_months + 1e-9))
         return [self.interval_months * k for k in range(1, n + 1)]
+
+
+class Capacity(_Block):
+    """The ultrasound service: arrivals over time, clinic calendar, slots, booking limits.
+
+    Without ``new_patients_per_year`` every person starts follow-up on day 0. With it, the
+    number of adults per replicate is Poisson (rate x arrival window) and they arrive as a
+    Poisson process over ``run_in_months + service_months``; waits and utilisation are
+    measured over the service months only. ``background_scans_per_day`` is the mean
+    (Poisson) number of other patients' scans booked ahead on each clinic day.
+    """
+
+    new_patients_per_year: Positive | None = None
+    run_in_months: NonNegative = 0.0
+    service_months: Positive = 60.0
+    slots_per_day: Annotated[int, Field(ge=1)]
+    clinic_days_per_week: Annotated[int, Field(ge=1, le=7)] = 5
+    background_scans_per_day: NonNegative = 0.0
+    max_wait_days: Annotated[int, Field(ge=0)] | None = None
+    target_p95_wait_days: NonNegative = 14.0
+    source: str | None = None
 
 
 class Analysis(_Block):
@@ -305,6 +327,7 @@ class Scenario(_Block):
     analysis: Analysis = Field(default_factory=Analysis)
     uncertainty: dict[str, Uncertainty] = Field(default_factory=dict)
     sweep: Sweep | None = None
+    capacity: Capacity | None = None
 
     @model_validator(mode="after")
     def _sweep_names(self) -> Scenario:

@@ -392,8 +392,12 @@ def _check_uncertainty_key(data: dict[str, Any], key: str, unc: Uncertainty) -> 
             raise ValueError(
                 f"uncertainty.{key}: a dirichlet needs alpha for exactly {key}'s shares"
             )
-    elif isinstance(value, bool) or not isinstance(value, int | float):
+    elif not _numeric(value) and not (isinstance(value, dict) and all(map(_numeric, value.values()))):
         raise ValueError(f"uncertainty key {key!r} names a non-numeric parameter")
+
+
+def _numeric(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _lookup(data: Any, parts: list[str]) -> Any:

@@ -1,0 +1,200 @@
+"""Grid sweeps: every combination of the values given for a few parameters, one table.
+
+A sweep is defined by ``--vary key=a,b,c`` / ``--vary key=lo:hi:n`` on the command line or
+by a ``[sweep] vary = { "dotted.key" = [values] or "lo:hi:n" }`` table in the scenario. The
+full grid (Cartesian product, first key varying slowest) is simulated point by point through
+the resumable store, and :func:`sweep` returns one row per point × protocol with one column
+per varied parameter (named by its dotted key) and the summary metrics.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fupsim.scenario import Scenario, ScenarioError, get_value, with_overrides
+from fupsim.sensitivity.runner import PointSize, PointStore, run_points
+
+__all__ = ["SweepResult", "expand_spec", "grid_overrides", "parse_vary", "sweep"]
+
+MAX_GRID_POINTS = 100_000
+"""Largest grid accepted, to catch a typo such as ``lo:hi:1000000`` before any work."""
+
+
+def _toml_value(raw: str) -> Any:
+    try:
+        return tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        return raw  # a bare word is taken as a string
+
+
+def _clean(x: float) -> float | int:
+    """A grid value with float noise removed (12 significant digits)."""
+    return float(f"{x:.12g}")
+
+
+def expand_spec(key: str, spec: Sequence[Any] | str) -> list[Any]:
+    """Values of one varied parameter: a list as given, or ``"lo:hi:n"`` as n even steps.
+
+    Raises
+    ------
+    ScenarioError
+        If the spec is malformed (names the key and what is allowed).
+    """
+    if not isinstance(spec, str):
+        values = list(spec)
+        if not values:
+            raise ScenarioError(f"--vary {key}: no values given")
+        return values
+    parts = spec.split(":")
+    try:
+        if len(parts) != 3:
+            raise ValueError
+        lo, hi, n = float(parts[0]), float(parts[1]), int(parts[2])
+    except ValueError:
+        raise ScenarioError(f"--vary {key}={spec}: expected lo:hi:n, e.g. 0.5:0.9:5") from None
+    if n < 1 or not (np.isfinite(lo) and np.isfinite(hi)):
+        raise ScenarioError(f"--vary {key}={spec}: n must be at least 1 and lo, hi finite")
+    if n == 1:
+        return [_clean(lo)]
+    return [_clean(v) for v in np.linspace(lo, hi, n)]
+
+
+def parse_vary(items: Iterable[str]) -> dict[str, list[Any]]:
+    """Parse ``key=a,b,c`` or ``key=lo:hi:n`` strings (values read as TOML: numbers, words).
+
+    Raises
+    ------
+    ScenarioError
+        On a malformed item or a key given twice.
+    """
+    out: dict[str, list[Any]] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        key, raw = key.strip(), raw.strip()
+        if not sep or not key or not raw or any(not p for p in key.split(".")):
+            raise ScenarioError(
+                f"--vary {item!r}: expected dotted.key=a,b,c or dotted.key=lo:hi:n, "
+                "e.g. ultrasound.sensitivity=0.5:0.9:5"
+            )
+        if key in out:
+            raise ScenarioError(f"--vary {key}: given twice; give each parameter once")
+        if ":" in raw and "," not in raw:
+            out[key] = expand_spec(key, raw)
+        else:
+            out[key] = [_toml_value(v.strip()) for v in raw.split(",") if v.strip()]
+            if not out[key]:
+                raise ScenarioError(f"--vary {item!r}: no values given")
+    return out
+
+
+def grid_overrides(
+    scenario: Scenario, vary: Mapping[str, Sequence[Any] | str]
+) -> list[dict[str, Any]]:
+    """The full grid as a list of override dicts (first key varies slowest).
+
+    Raises
+    ------
+    ScenarioError
+        If a key names no parameter or the grid is larger than :data:`MAX_GRID_POINTS`.
+    """
+    if not vary:
+        raise ScenarioError("--vary: no parameters to vary (give --vary or a [sweep] vary table)")
+    values = {}
+    for key, spec in vary.items():
+        get_value(scenario, key)  # raises for an unknown key
+        values[key] = expand_spec(key, spec)
+    total = int(np.prod([len(v) for v in values.values()]))
+    if total > MAX_GRID_POINTS:
+        raise ScenarioError(
+            f"--vary: the grid has {total:,} points; at most {MAX_GRID_POINTS:,} allowed"
+        )
+    keys = list(values)
+    return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*values.values())]
+
+
+def build_points(
+    scenario: Scenario, overrides: Sequence[Mapping[str, Any]], what: str
+) -> list[Scenario]:
+    """Validate every variant before anything runs; a bad one raises naming the point."""
+    out = []
+    for i, ov in enumerate(overrides):
+        try:
+            out.append(with_overrides(scenario, ov))
+        except ScenarioError as err:
+            shown = ", ".join(f"{k}={v}" for k, v in ov.items())
+            if len(shown) > 120:
+                shown = shown[:117] + "..."
+            raise ScenarioError(f"{what} {i} ({shown}): {err}") from None
+    return out
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """A finished sweep: ``table`` (point × protocol) and run statistics."""
+
+    table: pd.DataFrame
+    varied: list[str]
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+def _cell(v: Any) -> Any:
+    return json.dumps(v, sort_keys=True) if isinstance(v, dict | list) else v
+
+
+def sweep(
+    scenario: Scenario,
+    vary: Mapping[str, Sequence[Any] | str] | None,
+    size: PointSize,
+    store: PointStore,
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: bool | None = None,
+) -> SweepResult:
+    """Simulate the full grid over ``vary`` (default: the scenario's ``[sweep] vary``).
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The base parameters.
+    vary : mapping, optional
+        Dotted key → list of values or ``"lo:hi:n"``.
+    size : PointSize
+        Seed, replications and adults per replicate for every point.
+    store : PointStore
+        Resumable store of finished points.
+    workers, scheduler, progress
+        As in :func:`fupsim.experiment.map_tasks`.
+
+    Returns
+    -------
+    SweepResult
+        ``table`` has ``point``, one column per varied key, ``protocol`` and every summary
+        column of :func:`fupsim.metrics.summarise`.
+    """
+    if vary is None:
+        vary = scenario.sweep.vary if scenario.sweep is not None else {}
+    grid = grid_overrides(scenario, vary)
+    points = build_points(scenario, grid, "sweep point")
+    result = run_points(
+        points, size, store, workers=workers, scheduler=scheduler, progress=progress, desc="sweep"
+    )
+    frames = []
+    for i, (ov, summary) in enumerate(zip(grid, result.summaries, strict=True)):
+        head = {"point": i, **{k: _cell(v) for k, v in ov.items()}}
+        frames.append(
+            pd.concat(
+                [pd.DataFrame({k: [v] * len(summary) for k, v in head.items()}), summary], axis=1
+            )
+        )
+    return SweepResult(
+        table=pd.concat(frames, ignore_index=True), varied=list(vary), stats=result.stats
+    )

@@ -1,0 +1,277 @@
+"""One-way sensitivity analysis: each parameter over its range, a tornado and thresholds.
+
+Every parameter with a ``range`` in its ``[uncertainty."key"]`` table is moved alone across
+``points`` evenly spaced values from low to high (the others stay at their base values).
+For each value every protocol is simulated (same seed for every point: common random
+numbers) and these outcomes are computed per protocol:
+
+- ``cost_per_patient`` (currency) and ``screen_detected_per_1000``;
+- ``net_monetary_benefit`` = WTP × effect − cost per patient (currency);
+- ``incremental_cost_per_detection``: (cost − comparator's cost) / (effect − comparator's
+  effect), currency per additional unit of effect (per screen-detected change by default).
+
+The *preferred* protocol is the one with the highest net monetary benefit at the WTP. Where
+it changes between two neighbouring values of a parameter, the *threshold* is where the
+net-benefit difference of the two protocols crosses zero (linear interpolation between the
+two simulated values). The tornado ranks parameters by *swing*: the largest minus the
+smallest value of the chosen outcome over the parameter's range.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fupsim.scenario import SWEEP_OUTCOMES, Scenario, ScenarioError, get_value
+from fupsim.sensitivity.grid import build_points
+from fupsim.sensitivity.psa import add_effect, effect_column
+from fupsim.sensitivity.runner import PointSize, PointStore, run_points
+
+__all__ = ["OwsaResult", "OwsaSettings", "outcome_table", "owsa", "owsa_parameters", "settings_for"]
+
+
+@dataclass(frozen=True)
+class OwsaSettings:
+    """What to rank by: outcome, protocol, comparator, willingness to pay and effect."""
+
+    outcome: str
+    protocol: str
+    comparator: str
+    wtp: float
+    effect: str
+
+
+def settings_for(
+    scenario: Scenario,
+    *,
+    outcome: str | None = None,
+    protocol: str | None = None,
+    comparator: str | None = None,
+    wtp: float | None = None,
+) -> OwsaSettings:
+    """Fill unset choices from ``[sweep]``, then defaults.
+
+    Defaults: outcome ``cost_per_patient``; protocol ``analysis.reference_protocol`` (else the
+    first); comparator the last protocol of the scenario; WTP the middle value of the sorted
+    ``analysis.willingness_to_pay``.
+
+    Raises
+    ------
+    ScenarioError
+        For an unknown outcome or protocol, or a protocol equal to its comparator.
+    """
+    sw = scenario.sweep
+    names = scenario.protocol_names
+    outcome = outcome or (sw.outcome if sw else "cost_per_patient")
+    if outcome not in SWEEP_OUTCOMES:
+        raise ScenarioError(f"--outcome {outcome!r}: not one of {', '.join(SWEEP_OUTCOMES)}")
+    protocol = (
+        protocol
+        or (sw.protocol if sw else None)
+        or scenario.analysis.reference_protocol
+        or names[0]
+    )
+    comparator = comparator or (sw.comparator if sw else None) or names[-1]
+    for opt, name in (("--protocol", protocol), ("--comparator", comparator)):
+        if name not in names:
+            raise ScenarioError(f"{opt} {name!r}: not one of {', '.join(names)}")
+    if outcome == "incremental_cost_per_detection" and protocol == comparator:
+        raise ScenarioError(
+            f"--comparator {comparator!r}: must differ from --protocol {protocol!r}"
+        )
+    if wtp is None:
+        wtp = sw.wtp if sw and sw.wtp is not None else None
+    if wtp is None:
+        values = sorted(scenario.analysis.willingness_to_pay)
+        if not values:
+            raise ScenarioError("analysis.willingness_to_pay: empty; give --wtp")
+        wtp = values[len(values) // 2]
+    if not np.isfinite(wtp) or wtp < 0:
+        raise ScenarioError(f"--wtp {wtp}: must be a finite number of 0 or more")
+    return OwsaSettings(outcome, protocol, comparator, float(wtp), effect_column(scenario))
+
+
+def owsa_parameters(
+    scenario: Scenario, keys: Sequence[str] | None = None
+) -> dict[str, tuple[float, float]]:
+    """Parameters with a one-way ``range`` (all, or those named in ``keys``), key → (low, high).
+
+    Raises
+    ------
+    ScenarioError
+        If a named key has no range, or no parameter has one.
+    """
+    ranged = {k: u.range for k, u in scenario.uncertainty.items() if u.range is not None}
+    if keys:
+        missing = [k for k in keys if k not in ranged]
+        if missing:
+            raise ScenarioError(
+                f"--parameter {missing[0]}: has no range in the scenario's uncertainty tables"
+            )
+        ranged = {k: ranged[k] for k in keys}
+    if not ranged:
+        raise ScenarioError("uncertainty: no parameter has a range; nothing to vary one way")
+    return {k: (float(v[0]), float(v[1])) for k, v in ranged.items() if v is not None}
+
+
+def _levels(base: Any, lo: float, hi: float, points: int) -> list[float | int]:
+    values = [float(f"{v:.12g}") for v in np.linspace(lo, hi, points)]
+    if isinstance(base, int | float) and not isinstance(base, bool) and lo <= base <= hi:
+        values.append(base)
+    if isinstance(base, int) and not isinstance(base, bool):
+        return sorted({round(v) for v in values})
+    return sorted(set(values))
+
+
+def outcome_table(summary: pd.DataFrame, settings: OwsaSettings) -> pd.DataFrame:
+    """Per-protocol outcomes of one point (see the module docstring for definitions)."""
+    t = add_effect(summary, settings.effect)
+    eff, cost = t[settings.effect].to_numpy(), t["cost_per_patient"].to_numpy()
+    comp = t.index[t["protocol"] == settings.comparator][0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        icer = (cost - cost[comp]) / (eff - eff[comp])
+    nmb = settings.wtp * eff - cost
+    return pd.DataFrame(
+        {
+            "protocol": t["protocol"],
+            "cost_per_patient": cost,
+            "screen_detected_per_1000": t["screen_detected_per_1000"],
+            settings.effect: eff,
+            "net_monetary_benefit": nmb,
+            "incremental_cost_per_detection": np.where(np.isfinite(icer), icer, np.nan),
+            "preferred_protocol": t["protocol"].iloc[int(np.argmax(nmb))],
+        }
+    )
+
+
+@dataclass(frozen=True)
+class OwsaResult:
+    """A finished one-way analysis: ``table`` (owsa.csv), ``tornado`` ranked by swing."""
+
+    table: pd.DataFrame
+    tornado: pd.DataFrame
+    settings: OwsaSettings
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+def _threshold(values: np.ndarray, block: pd.DataFrame) -> tuple[float, str, int]:
+    """First value where the preferred protocol changes, the switch, and how many changes."""
+    nmb = block.pivot(index="value", columns="protocol", values="net_monetary_benefit").loc[values]
+    best = nmb.idxmax(axis=1).to_numpy()
+    changes = [i for i in range(len(best) - 1) if best[i] != best[i + 1]]
+    if not changes:
+        return np.nan, "", 0
+    i = changes[0]
+    a, b = best[i], best[i + 1]
+    d0 = nmb[a].iloc[i] - nmb[b].iloc[i]
+    d1 = nmb[a].iloc[i + 1] - nmb[b].iloc[i + 1]
+    frac = d0 / (d0 - d1) if d0 != d1 else 0.5
+    return float(values[i] + frac * (values[i + 1] - values[i])), f"{a} -> {b}", len(changes)
+
+
+def owsa(
+    scenario: Scenario,
+    size: PointSize,
+    store: PointStore,
+    *,
+    settings: OwsaSettings | None = None,
+    parameters: Sequence[str] | None = None,
+    points: int = 5,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: bool | None = None,
+) -> OwsaResult:
+    """Run the one-way analysis over every ranged parameter (or those in ``parameters``).
+
+    Parameters
+    ----------
+    scenario : Scenario
+        Base parameters with ``range`` entries in ``uncertainty``.
+    size : PointSize
+        Seed, replications and adults per point.
+    store : PointStore
+        Resumable store of finished points.
+    settings : OwsaSettings, optional
+        Outcome, protocol, comparator, WTP (default :func:`settings_for`).
+    parameters : sequence of str, optional
+        Only these dotted keys.
+    points : int
+        Evenly spaced values from low to high per parameter (at least 2); the base value is
+        added when it lies inside the range.
+
+    Returns
+    -------
+    OwsaResult
+    """
+    if points < 2:
+        raise ScenarioError(f"--points {points}: must be at least 2 (low and high)")
+    settings = settings or settings_for(scenario)
+    ranged = owsa_parameters(scenario, parameters)
+    plan: list[tuple[str, float | int]] = [("base", np.nan)]
+    overrides: list[dict[str, Any]] = [{}]
+    bases = {}
+    for key, (lo, hi) in ranged.items():
+        bases[key] = get_value(scenario, key)
+        for v in _levels(bases[key], lo, hi, points):
+            plan.append((key, v))
+            overrides.append({key: v})
+    scenarios = build_points(scenario, overrides, "one-way point")
+    run = run_points(
+        scenarios, size, store, workers=workers, scheduler=scheduler, progress=progress, desc="owsa"
+    )
+    frames = []
+    for (key, value), summary in zip(plan, run.summaries, strict=True):
+        t = outcome_table(summary, settings)
+        t.insert(0, "parameter", key)
+        t.insert(1, "value", value)
+        t.insert(2, "base_value", bases.get(key, np.nan))
+        frames.append(t)
+    table = pd.concat(frames, ignore_index=True)
+    base_rows = table[table["parameter"] == "base"]
+    base_out = float(
+        base_rows.loc[base_rows["protocol"] == settings.protocol, settings.outcome].iloc[0]
+    )
+    rows = []
+    for key in ranged:
+        block = table[table["parameter"] == key]
+        mine = block[block["protocol"] == settings.protocol].set_index("value")[settings.outcome]
+        values = np.array(sorted(block["value"].unique()), dtype=float)
+        thr, switch, n = _threshold(values, block)
+        unc = scenario.uncertainty[key]
+        rows.append(
+            {
+                "parameter": key,
+                "base_value": bases[key],
+                "low_value": values[0],
+                "high_value": values[-1],
+                "outcome": settings.outcome,
+                "protocol": settings.protocol,
+                "outcome_base": base_out,
+                "outcome_at_low": float(mine.loc[values[0]]),
+                "outcome_at_high": float(mine.loc[values[-1]]),
+                "outcome_min": float(mine.min()),
+                "outcome_max": float(mine.max()),
+                "swing": float(mine.max() - mine.min()),
+                "preferred_at_low": block.loc[
+                    block["value"] == values[0], "preferred_protocol"
+                ].iloc[0],
+                "preferred_at_high": block.loc[
+                    block["value"] == values[-1], "preferred_protocol"
+                ].iloc[0],
+                "threshold_value": thr,
+                "threshold_switch": switch,
+                "preference_changes": n,
+                "confidence": unc.confidence or "",
+                "source": unc.source or "",
+            }
+        )
+    tornado = pd.DataFrame(rows).sort_values(
+        "swing", ascending=False, na_position="last", kind="stable"
+    )
+    return OwsaResult(
+        table=table, tornado=tornado.reset_index(drop=True), settings=settings, stats=run.stats
+    )

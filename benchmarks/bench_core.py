@@ -1,0 +1,110 @@
+"""Core engine benchmark (issue 2): patient-protocols per second against a per-patient SimPy ceiling.
+
+Runs the baseline's three ultrasound protocols for 100,000 patients × 1 replicate in memory
+(cohort, natural history, engine, outcome and summary tables; no file writing) on one core,
+and, for the same patients and schedules, a bare SimPy loop with one process per patient and
+one timeout per scheduled visit: the ceiling of a one-process-per-patient design. Each timing
+is the best of three runs after a warm-up. Peak memory is the maximum resident set size of a
+fresh child process that does one model run.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PATIENTS = 100_000
+
+_MODEL = """
+import os
+for v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[v] = "1"
+import json, resource, sys, time
+import fupsim
+from fupsim.experiment import run_replicate
+from fupsim.metrics import summarise
+
+n = int(sys.argv[1]); repeats = int(sys.argv[2])
+base = fupsim.load_scenario(sys.argv[3])
+keep = [p.model_dump(by_alias=True, exclude_none=True) for p in base.protocol if p.interval_months]
+sc = fupsim.with_overrides(base, {"protocol": keep, "prenatal.screened": 0})
+times = []
+for _ in range(repeats):
+    t = time.perf_counter()
+    outcomes, _ = run_replicate(sc, 0, seed=1, patients=n, events=False)
+    summarise(outcomes, sc.protocol_names)
+    times.append(time.perf_counter() - t)
+print(json.dumps({"times": times, "protocols": len(keep),
+                  "maxrss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def _child(n: int, repeats: int) -> dict:
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _MODEL,
+            str(n),
+            str(repeats),
+            str(ROOT / "scenarios" / "baseline.toml"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _bare_simpy(n: int) -> tuple[float, int]:
+    """Best-of-three time for one process per patient, one timeout per scheduled visit."""
+    import simpy
+
+    import fupsim
+    from fupsim.protocol import nominal_day
+
+    sc = fupsim.load_scenario(ROOT / "scenarios" / "baseline.toml")
+    schedules = [nominal_day(p.visit_months(36)) for p in sc.protocol if p.interval_months]
+
+    def patient(env: simpy.Environment, gaps: list[int]):  # type: ignore[no-untyped-def]
+        for gap in gaps:
+            yield env.timeout(gap)
+
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        for days in schedules:
+            gaps = [int(days[0]), *(int(b - a) for a, b in zip(days, days[1:], strict=False))]
+            env = simpy.Environment()
+            for _ in range(n):
+                env.process(patient(env, gaps))
+            env.run()
+        best = min(best, time.perf_counter() - start)
+    return best, len(schedules)
+
+
+def run() -> dict:
+    model = _child(PATIENTS, 4)
+    best = min(model["times"][1:])  # the first run pays page faults and imports
+    model_rate = PATIENTS * model["protocols"] / best
+    mem = _child(PATIENTS, 1)["maxrss_mib"]
+    bare_time, arms = _bare_simpy(PATIENTS)
+    ceiling = PATIENTS * arms / bare_time
+    return {
+        "patients": PATIENTS,
+        "protocols": model["protocols"],
+        "model_seconds_best_of_3": round(best, 3),
+        "patients_per_second": round(model_rate),
+        "per_patient_simpy_ceiling": round(ceiling),
+        "speedup_vs_per_patient_ceiling": round(model_rate / ceiling, 2),
+        "peak_memory_mib": round(mem, 1),
+        "targets": "patients_per_second >= 1,000,000; speedup >= 5; peak memory < 1024 MiB",
+    }
+
+
+if __name__ == "__main__":
+    print(json.dumps(run(), indent=2))

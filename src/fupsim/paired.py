@@ -1,0 +1,397 @@
+"""Paired statistics between protocols: differences, McNemar, Holm, non-inferiority.
+
+Used by :func:`fupsim.stats.compare`, which assembles them into one comparison.
+
+Under common random numbers every patient of a replicate is simulated under every protocol,
+so each contrast "A vs B" (A minus B) is computed on per-patient differences paired by
+(replicate, patient_id). The data are reduced before any test: a binary outcome to its
+discordant-pair counts (McNemar), a count or cost to the mean and variance of its per-patient
+differences (paired t), a mean delay (a ratio over diagnosed patients) to its linearised
+per-patient contributions (paired delta method). Only the GEE model for the appendix
+(:func:`fupsim.stats.gee_model`) sees patient rows, subsampled when the run is large.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+from statsmodels.stats.contingency_tables import mcnemar
+from statsmodels.stats.multitest import multipletests
+
+from fupsim.scenario import ScenarioError
+
+__all__ = [
+    "METRICS",
+    "NI_ALPHA",
+    "Paired",
+    "align",
+    "contrast_table",
+    "noninferiority",
+    "to_halve",
+]
+
+METRICS: tuple[tuple[str, str, str, float], ...] = (
+    # (metric as in summary.csv, outcome column, kind, scale)
+    ("screen_detected_per_1000", "screen_detected", "binary", 1000.0),
+    ("interval_cases_per_1000", "interval_case", "binary", 1000.0),
+    ("undetected_at_horizon_per_1000", "undetected_at_horizon", "binary", 1000.0),
+    ("false_positive_workups_per_1000", "n_false_positive_workups", "mean", 1000.0),
+    ("scans_per_patient", "n_scans", "mean", 1.0),
+    ("ct_per_patient", "n_ct", "mean", 1.0),
+    ("cost_per_patient", "cost", "mean", 1.0),
+    ("mean_delay_months", "delay_months", "ratio", 1.0),
+)
+EXACT_BELOW = 25  # McNemar is exact (binomial) when discordant pairs are fewer than this
+NI_ALPHA = 0.025  # one-sided level of the non-inferiority test
+_Z = float(sps.norm.ppf(0.975))
+
+
+@dataclass(frozen=True)
+class Paired:
+    """Outcome arrays of every protocol, aligned on the same (replicate, patient_id) order.
+
+    Attributes
+    ----------
+    protocols : list of str
+        Protocol names, reference first.
+    replicate : ndarray of int
+        Replicate code (0..R-1) of each paired patient.
+    values : dict
+        ``values[protocol][column]`` is that outcome column in the shared patient order.
+    replicates : int
+        Number of replicates R.
+    """
+
+    protocols: list[str]
+    replicate: np.ndarray
+    values: dict[str, dict[str, np.ndarray]]
+    replicates: int
+
+    @property
+    def n(self) -> int:
+        """Paired patients (summed over replicates)."""
+        return len(self.replicate)
+
+    def arm(self, protocol: str, columns: Sequence[str]) -> pd.DataFrame:
+        """Selected outcome columns of one protocol as a DataFrame."""
+        return pd.DataFrame({c: self.values[protocol][c] for c in columns})
+
+
+def align(outcomes: pd.DataFrame, protocols: Sequence[str], columns: Sequence[str]) -> Paired:
+    """Align each protocol's outcomes on (replicate, patient_id); all need the same pairs.
+
+    Parameters
+    ----------
+    outcomes : DataFrame
+        ``outcomes.parquet`` of a run (one row per replicate × protocol × patient).
+    protocols : sequence of str
+        Protocols to keep, in output order.
+    columns : sequence of str
+        Outcome columns to extract.
+    """
+    missing = [c for c in ("replicate", "protocol", "patient_id", *columns) if c not in outcomes]
+    if missing:
+        raise ScenarioError(f"outcomes: missing columns {missing} (is it a 'fupsim run' output?)")
+    present = set(pd.unique(outcomes["protocol"]))
+    absent = [p for p in protocols if p not in present]
+    if absent:
+        raise ScenarioError(f"outcomes: no rows for protocol(s) {absent} named in the manifest")
+    rep = outcomes["replicate"].to_numpy(np.int64)
+    pid = outcomes["patient_id"].to_numpy(np.int64)
+    key = rep * (int(pid.max(initial=0)) + 1) + pid
+    codes = outcomes["protocol"].map({p: i for i, p in enumerate(protocols)}).to_numpy()
+    ref_key: np.ndarray | None = None
+    values: dict[str, dict[str, np.ndarray]] = {}
+    for i, name in enumerate(protocols):
+        rows = np.flatnonzero(codes == i)
+        rows = rows[np.argsort(key[rows], kind="stable")]
+        k = key[rows]
+        if ref_key is None:
+            ref_key = k
+            if len(np.unique(k)) != len(k):
+                raise ScenarioError(f"outcomes: repeated (replicate, patient_id) rows for {name!r}")
+        elif len(k) != len(ref_key) or not np.array_equal(k, ref_key):
+            raise ScenarioError(
+                f"outcomes: protocol {name!r} does not hold the same (replicate, patient_id) pairs "
+                f"as {protocols[0]!r}; paired comparisons need common random numbers"
+            )
+        values[name] = {c: outcomes[c].to_numpy()[rows] for c in columns}
+    assert ref_key is not None
+    first = np.flatnonzero(codes == 0)
+    reps = np.sort(outcomes["replicate"].to_numpy(np.int64)[first])
+    _, rep_code = np.unique(reps, return_inverse=True)
+    return Paired(list(protocols), rep_code, values, int(rep_code.max(initial=-1)) + 1)
+
+
+def to_halve(units: int) -> int:
+    """Independent pairs needed to halve the width of a 95% t-interval now based on ``units``."""
+    if units < 2:
+        return 0
+    target = 0.5 * sps.t.ppf(0.975, units - 1) / math.sqrt(units)
+    m = 4 * units
+    for _ in range(20):
+        nxt = math.ceil((sps.t.ppf(0.975, m - 1) / target) ** 2)
+        if nxt == m:
+            break
+        m = nxt
+    return m
+
+
+def _mean_diff(d: np.ndarray, rep: np.ndarray, reps: int) -> dict[str, float]:
+    """Mean of paired differences: estimate, SE, t-interval, two-sided p, SE across replicates."""
+    n = len(d)
+    mean = float(d.mean()) if n else np.nan
+    sd = float(d.std(ddof=1)) if n > 1 else np.nan
+    se = sd / math.sqrt(n) if n > 1 else np.nan
+    out = {"estimate": mean, "se": se, "df": float(n - 1)}
+    if n > 1 and se > 0:
+        t = sps.t.ppf(0.975, n - 1)
+        out.update(
+            ci_low=mean - t * se,
+            ci_high=mean + t * se,
+            p_value=float(2 * sps.t.sf(abs(mean) / se, n - 1)),
+        )
+    else:  # identical arms: no spread to test
+        out.update(ci_low=mean, ci_high=mean, p_value=1.0 if mean == 0 else 0.0)
+    out["se_replicates"] = _between_replicates(d, rep, reps)
+    return out
+
+
+def _between_replicates(d: np.ndarray, rep: np.ndarray, reps: int) -> float:
+    """Standard error of the mean from the spread of replicate means (NaN with one replicate)."""
+    if reps < 2:
+        return np.nan
+    means = np.bincount(rep, weights=d, minlength=reps) / np.bincount(rep, minlength=reps)
+    return float(means.std(ddof=1) / math.sqrt(reps))
+
+
+def _binary(a: np.ndarray, b: np.ndarray, rep: np.ndarray, reps: int) -> dict[str, object]:
+    """Paired difference in proportions, p-value by McNemar on the discordant pairs."""
+    a, b = a.astype(bool), b.astype(bool)
+    only_a, only_b = int(np.count_nonzero(a & ~b)), int(np.count_nonzero(~a & b))
+    out: dict[str, object] = dict(_mean_diff(a.astype(np.int8) - b.astype(np.int8), rep, reps))
+    disc = only_a + only_b
+    both = int(np.count_nonzero(a & b))
+    table = [[both, only_a], [only_b, len(a) - both - disc]]
+    if disc == 0:
+        out["p_value"], test = 1.0, "McNemar (no discordant pairs)"
+    elif disc < EXACT_BELOW:
+        out["p_value"], test = float(mcnemar(table, exact=True).pvalue), "McNemar exact"
+    else:
+        res = mcnemar(table, exact=False, correction=True)
+        out["p_value"], test = float(res.pvalue), "McNemar chi-square (continuity-corrected)"
+    out.update(method=f"paired difference, t interval; {test}", only_a=only_a, only_b=only_b)
+    return out
+
+
+def _ratio(ya: np.ndarray, yb: np.ndarray, rep: np.ndarray, reps: int) -> dict[str, object]:
+    """Difference of means over diagnosed patients (NaN = not diagnosed), paired delta method."""
+    da, db = np.isfinite(ya), np.isfinite(yb)
+    if not da.any() or not db.any():
+        return {
+            "estimate": np.nan,
+            "se": np.nan,
+            "ci_low": np.nan,
+            "ci_high": np.nan,
+            "p_value": np.nan,
+            "se_replicates": np.nan,
+            "df": np.nan,
+            "method": "difference of mean delays: an arm diagnosed no one",
+        }
+    ma, mb = float(ya[da].mean()), float(yb[db].mean())
+    za = np.where(da, np.nan_to_num(ya) - ma, 0.0) / da.mean()
+    zb = np.where(db, np.nan_to_num(yb) - mb, 0.0) / db.mean()
+    u = za - zb  # linearised contribution of each patient to (ma - mb)
+    n = len(u)
+    se = float(u.std(ddof=1) / math.sqrt(n)) if n > 1 else np.nan
+    est = ma - mb
+    ok = n > 1 and se > 0
+    return {
+        "estimate": est,
+        "se": se,
+        "df": np.inf,
+        "ci_low": est - _Z * se if ok else est,
+        "ci_high": est + _Z * se if ok else est,
+        "p_value": float(2 * sps.norm.sf(abs(est) / se)) if ok else float(est == 0),
+        "se_replicates": _between_replicates(u, rep, reps),
+        "method": "difference of mean delays among diagnosed, paired delta method, z interval",
+    }
+
+
+def _row(p: Paired, a: str, b: str, column: str, kind: str, scale: float) -> dict[str, object]:
+    """One contrast (a minus b) on one metric."""
+    va, vb = p.values[a][column], p.values[b][column]
+    if kind == "binary":
+        res = _binary(va, vb, p.replicate, p.replicates)
+    elif kind == "ratio":
+        res = _ratio(va.astype(float), vb.astype(float), p.replicate, p.replicates)
+    else:
+        res = dict(_mean_diff(va.astype(float) - vb.astype(float), p.replicate, p.replicates))
+        res["method"] = "paired difference of per-patient values, t interval and t-test"
+    for k in ("estimate", "se", "ci_low", "ci_high", "se_replicates"):
+        res[k] = float(res[k]) * scale  # type: ignore[arg-type]
+    return res
+
+
+def _unit(metric: str, currency: str) -> str:
+    if metric.endswith("_per_1000"):
+        return "per 1,000 patients"
+    if metric == "cost_per_patient":
+        return f"{currency} per patient"
+    if metric == "mean_delay_months":
+        return "months"
+    return "per patient"
+
+
+def contrast_table(
+    p: Paired, pairs: Sequence[tuple[str, str]], *, currency: str = "", patients: int = 0
+) -> pd.DataFrame:
+    """Every contrast × metric with paired estimate, 95% CI, p-value and Holm-adjusted p-value.
+
+    Parameters
+    ----------
+    p : Paired
+        Aligned outcomes (:func:`align`).
+    pairs : sequence of (str, str)
+        Contrasts ``(A, B)``, reported as "A vs B" = A minus B.
+    currency : str
+        Currency and year label for the cost unit, e.g. "USD 2026".
+    patients : int
+        Patients per replicate (for the patients-to-halve column).
+
+    Returns
+    -------
+    DataFrame
+        Columns ``comparison, metric, unit, estimate, se, ci_low, ci_high, p_value,
+        p_adjusted, method, se_replicates, pairs, discordant_a_only, discordant_b_only,
+        patients_to_halve_ci, replicates_to_halve_ci``. Holm's adjustment runs within each
+        metric across its contrasts.
+    """
+    per_rep = patients or max(1, p.n // max(p.replicates, 1))
+    need = to_halve(p.n)
+    rows = []
+    for metric, column, kind, scale in METRICS:
+        for a, b in pairs:
+            res = _row(p, a, b, column, kind, scale)
+            rows.append(
+                {
+                    "comparison": f"{a} vs {b}",
+                    "metric": metric,
+                    "unit": _unit(metric, currency),
+                    "estimate": res["estimate"],
+                    "se": res["se"],
+                    "ci_low": res["ci_low"],
+                    "ci_high": res["ci_high"],
+                    "p_value": res["p_value"],
+                    "method": res["method"],
+                    "se_replicates": res["se_replicates"],
+                    "pairs": p.n,
+                    "discordant_a_only": res.get("only_a", np.nan),
+                    "discordant_b_only": res.get("only_b", np.nan),
+                    "patients_to_halve_ci": math.ceil(need / max(p.replicates, 1)) if need else 0,
+                    "replicates_to_halve_ci": math.ceil(need / per_rep) if need else 0,
+                }
+            )
+    table = pd.DataFrame(rows)
+    if table.empty:
+        return pd.DataFrame(columns=[*table.columns, "p_adjusted"])
+    table["p_adjusted"] = np.nan
+    for _, idx in table.groupby("metric", sort=False).groups.items():
+        pv = table.loc[idx, "p_value"].astype(float)
+        ok = pv.notna()
+        if ok.any():
+            table.loc[pv.index[ok], "p_adjusted"] = multipletests(pv[ok], method="holm")[1]
+    cols = [
+        "comparison",
+        "metric",
+        "unit",
+        "estimate",
+        "ci_low",
+        "ci_high",
+        "p_value",
+        "p_adjusted",
+        "method",
+        "se",
+        "se_replicates",
+        "pairs",
+        "discordant_a_only",
+        "discordant_b_only",
+        "patients_to_halve_ci",
+        "replicates_to_halve_ci",
+    ]
+    return table[cols]
+
+
+def noninferiority(
+    p: Paired, reference: str, candidates: Sequence[str], margin_per_1000: float
+) -> pd.DataFrame:
+    """One-sided non-inferiority of each candidate against the reference on screen detection.
+
+    H0: (candidate - reference) screen-detected per 1,000 ≤ -margin; H1: it is > -margin.
+    The paired difference's lower one-sided 97.5% confidence bound (the lower end of the
+    two-sided 95% interval) is compared with -margin.
+
+    Parameters
+    ----------
+    p : Paired
+        Aligned outcomes.
+    reference : str
+        Reference protocol (the most intensive, e.g. every 3 months).
+    candidates : sequence of str
+        Less intensive protocols to test.
+    margin_per_1000 : float
+        Tolerated loss of screen detections per 1,000 patients (≥ 0).
+
+    Returns
+    -------
+    DataFrame
+        ``comparison, metric, estimate, se, lower_bound, margin_per_1000, statistic,
+        p_value, alpha, conclusion`` (estimate, se and bound per 1,000 patients).
+    """
+    rows = []
+    ref = p.values[reference]["screen_detected"].astype(np.int8)
+    for name in candidates:
+        d = p.values[name]["screen_detected"].astype(np.int8) - ref
+        res = _mean_diff(d, p.replicate, p.replicates)
+        est, se = 1000 * res["estimate"], 1000 * res["se"]
+        df = max(p.n - 1, 1)
+        if se > 0:
+            stat = (est + margin_per_1000) / se
+            pval = float(sps.t.sf(stat, df))
+            lower = est - sps.t.ppf(1 - NI_ALPHA, df) * se
+        else:
+            stat = np.inf if est > -margin_per_1000 else -np.inf
+            pval, lower = float(est <= -margin_per_1000), est
+        ok = lower > -margin_per_1000
+        rows.append(
+            {
+                "comparison": f"{name} vs {reference}",
+                "metric": "screen_detected_per_1000",
+                "estimate": est,
+                "se": se,
+                "lower_bound": lower,
+                "margin_per_1000": margin_per_1000,
+                "statistic": stat,
+                "p_value": pval,
+                "alpha": NI_ALPHA,
+                "conclusion": "non-inferior" if ok else "non-inferiority not shown",
+            }
+        )
+    cols = [
+        "comparison",
+        "metric",
+        "estimate",
+        "se",
+        "lower_bound",
+        "margin_per_1000",
+        "statistic",
+        "p_value",
+        "alpha",
+        "conclusion",
+    ]
+    return pd.DataFrame(rows, columns=cols)

@@ -1,0 +1,318 @@
+"""Statistical comparison of a run's protocols: the tables behind ``fupsim compare``.
+
+:func:`compare` turns a :class:`~fupsim.experiment.RunResult` into a :class:`Comparison`:
+paired contrasts with McNemar and Holm (:mod:`fupsim.paired`), a GEE over all protocols,
+non-inferiority of each less intensive protocol against the reference, cumulative detection
+curves and log-rank tests (:mod:`fupsim.survival`) and the ICER table
+(:mod:`fupsim.economics`). ``docs/compare.md`` documents every column.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+
+from fupsim import survival
+from fupsim.economics import icer_table
+from fupsim.paired import METRICS, Paired, align, contrast_table, noninferiority
+from fupsim.scenario import ScenarioError
+
+if TYPE_CHECKING:
+    from fupsim.experiment import RunResult
+
+__all__ = ["OUTPUT_FILES", "Comparison", "compare", "gee_model"]
+
+OUTPUT_FILES = (
+    "comparison.csv",
+    "icer.csv",
+    "models.txt",
+    "detection_curves.csv",
+    "logrank.csv",
+    "noninferiority.csv",
+)
+
+
+def gee_model(p: Paired, *, max_patients: int = 20_000, seed: int = 0) -> tuple[str, pd.DataFrame]:
+    """GEE over all protocols at once for screen detection, clustered by patient within replicate.
+
+    A linear-probability GEE (Gaussian family, identity link, exchangeable working correlation,
+    robust sandwich covariance) of ``screen_detected`` on protocol indicators (reference =
+    first protocol): its coefficients are risk differences against the reference, defined even
+    when an arm detects nothing (a logit model is not). Fitted on every paired patient when
+    there are at most ``max_patients``, otherwise on a seeded random subsample of them.
+
+    Returns
+    -------
+    text : str
+        The statsmodels summary, the subsampling note and a joint Wald test.
+    coefficients : DataFrame
+        ``term, estimate_per_1000, se_per_1000, p_value`` (empty when the fit fails).
+    """
+    import warnings
+
+    import statsmodels.api as sm
+
+    k = len(p.protocols)
+    n = p.n
+    rng = np.random.default_rng(seed)
+    take = np.sort(rng.choice(n, size=max_patients, replace=False)) if n > max_patients else None
+    sub = f"a random subsample of {max_patients:,} of {n:,} paired patients (seed {seed})"
+    note = f"Fitted on {'all ' + format(n, ',') + ' paired patients' if take is None else sub}."
+    y = np.column_stack([p.values[name]["screen_detected"].astype(float) for name in p.protocols])
+    if take is not None:
+        y = y[take]
+    m = len(y)
+    terms = ["Intercept"] + [f"protocol[{name}]" for name in p.protocols[1:]]
+    exog = np.zeros((m * k, k))
+    exog[:, 0] = 1.0
+    for j in range(1, k):
+        exog[j::k, j] = 1.0
+    empty = pd.DataFrame(columns=["term", "estimate_per_1000", "se_per_1000", "p_value"])
+    if k < 2 or m < 2:
+        return "GEE: needs at least two protocols and two patients; not fitted.\n", empty
+    model = sm.GEE(
+        y.ravel(),
+        pd.DataFrame(exog, columns=terms),
+        groups=np.repeat(np.arange(m), k),
+        family=sm.families.Gaussian(),
+        cov_struct=sm.cov_struct.Exchangeable(),
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            res = model.fit()
+        except (np.linalg.LinAlgError, ValueError) as err:
+            return f"GEE: fit failed ({err}).\n{note}\n", empty
+        text = str(res.summary(yname="screen_detected"))
+    notes = "".join(f"\nstatsmodels warning: {w.message}" for w in caught)
+    b = np.asarray(res.params)[1:]
+    cov = np.asarray(res.cov_params())[1:, 1:]
+    chi2 = float(b @ np.linalg.pinv(cov) @ b)
+    wald = (
+        f"Joint Wald test that all protocols detect alike: chi2 = {chi2:.3f}, df = {k - 1}, "
+        f"p = {sps.chi2.sf(chi2, k - 1):.4g}"
+    )
+    coef = pd.DataFrame(
+        {
+            "term": terms,
+            "estimate_per_1000": 1000 * np.asarray(res.params),
+            "se_per_1000": 1000 * np.asarray(res.bse),
+            "p_value": np.asarray(res.pvalues),
+        }
+    )
+    head = (
+        "GEE, linear probability model of screen detection: Gaussian family, identity link, "
+        "exchangeable working correlation within patient (clusters = patient within "
+        f"replicate), robust covariance. Coefficients are risk differences against "
+        f"{p.protocols[0]!r}.\n{note}{notes}\n"
+    )
+    return f"{head}\n{text}\n{wald}\n", coef
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The statistical comparison of a run's protocols (result of :func:`compare`).
+
+    Attributes
+    ----------
+    table : DataFrame
+        ``comparison.csv``: one row per contrast ("A vs B" = A minus B) × metric.
+    icer : DataFrame
+        ``icer.csv``: protocols ordered by cost, dominance status, ICER, net monetary benefit.
+    detection_curves : DataFrame
+        ``detection_curves.csv``: cumulative screen detection per protocol (long table).
+    logrank : DataFrame
+        ``logrank.csv``: log-rank tests of time to screen detection.
+    models_text : str
+        ``models.txt``: statsmodels summaries for an appendix.
+    noninferiority : DataFrame
+        ``noninferiority.csv``: one row per less intensive protocol against the reference.
+    """
+
+    table: pd.DataFrame
+    icer: pd.DataFrame
+    detection_curves: pd.DataFrame
+    logrank: pd.DataFrame
+    models_text: str
+    noninferiority: pd.DataFrame
+
+    def summary(self) -> pd.DataFrame:
+        """Readable table: one row per metric, one column per contrast, "estimate (95% CI)".
+
+        A ``*`` marks a Holm-adjusted p-value below 0.05.
+        """
+        if self.table.empty:
+            return pd.DataFrame({"metric": [m for m, *_ in METRICS]})
+        t = self.table
+        cell = [
+            f"{e:,.2f} ({lo:,.2f} to {hi:,.2f}){'*' if pa < 0.05 else ''}"
+            if np.isfinite(e)
+            else "n/a"
+            for e, lo, hi, pa in zip(
+                t["estimate"], t["ci_low"], t["ci_high"], t["p_adjusted"], strict=True
+            )
+        ]
+        wide = t.assign(cell=cell).pivot(index="metric", columns="comparison", values="cell")
+        wide = wide.reindex(
+            index=list(dict.fromkeys(t["metric"])), columns=list(dict.fromkeys(t["comparison"]))
+        )
+        return wide.reset_index().rename_axis(columns=None)
+
+    def widest(self) -> str:
+        """One sentence: the widest per-1,000 interval and the run size that would halve it."""
+        t = self.table[self.table["metric"].str.endswith("_per_1000")]
+        t = t[np.isfinite(t["ci_high"] - t["ci_low"])]
+        if t.empty:
+            return "No interval to halve."
+        row = t.iloc[int(np.argmax((t["ci_high"] - t["ci_low"]).to_numpy()))]
+        return (
+            f"Widest interval: {row['metric']} for {row['comparison']} "
+            f"({row['ci_high'] - row['ci_low']:.2f} per 1,000 wide). Halving it needs about "
+            f"{int(row['patients_to_halve_ci']):,} patients per replicate, or "
+            f"{int(row['replicates_to_halve_ci']):,} replicates at the current size."
+        )
+
+    def write(self, out_dir: str | Path) -> Path:
+        """Write the files of :data:`OUTPUT_FILES` into ``out_dir`` (each atomically).
+
+        Each file is written beside its target and renamed into place; other files in the
+        folder are left alone.
+        """
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        tables = {
+            "comparison.csv": self.table,
+            "icer.csv": self.icer,
+            "detection_curves.csv": self.detection_curves,
+            "logrank.csv": self.logrank,
+            "noninferiority.csv": self.noninferiority,
+        }
+        for name, frame in tables.items():
+            _replace(out / name, frame.to_csv(index=False, float_format="%.10g"))
+        _replace(out / "models.txt", self.models_text)
+        return out
+
+
+def _replace(target: Path, text: str) -> None:
+    """Write ``text`` to a temporary file beside ``target``, then rename it into place."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _economics(p: Paired, wtp: list[float], currency: str) -> pd.DataFrame:
+    """ICER table from per-protocol means, with Monte Carlo SEs across replicates."""
+    counts = np.bincount(p.replicate, minlength=p.replicates)
+    rows = []
+    for name in p.protocols:
+        row: dict[str, object] = {"protocol": name}
+        for col, out in (
+            ("cost", "cost_per_patient"),
+            ("screen_detected", "screen_detected_per_patient"),
+        ):
+            v = p.values[name][col].astype(float)
+            row[out] = float(v.mean())
+            per_rep = np.bincount(p.replicate, weights=v, minlength=p.replicates) / counts
+            row[f"{out}_se"] = (
+                float(per_rep.std(ddof=1) / math.sqrt(p.replicates)) if p.replicates > 1 else np.nan
+            )
+        rows.append(row)
+    means = pd.DataFrame(rows)
+    table = icer_table(means, wtp=wtp)
+    ses = means.set_index("protocol")[["cost_per_patient_se", "screen_detected_per_patient_se"]]
+    table = table.join(ses, on="protocol")
+    table.insert(1, "currency", currency)
+    return table
+
+
+def _less_intensive(p: Paired, reference: str) -> list[str]:
+    """Protocols with fewer scheduled (attended + missed) scans per patient than the reference."""
+    sched = {
+        n: float((p.values[n]["n_scans"] + p.values[n]["n_missed"].astype(float)).mean())
+        for n in p.protocols
+    }
+    return [n for n in p.protocols if n != reference and sched[n] < sched[reference]]
+
+
+def _mcnemar_text(p: Paired, pairs: list[tuple[str, str]]) -> str:
+    """Paired 2 × 2 tables of screen detection behind the McNemar tests."""
+    lines = ["Paired screen detection (rows: first protocol, columns: second; 1 = detected)"]
+    for a, b in pairs:
+        ya, yb = (
+            p.values[a]["screen_detected"].astype(bool),
+            p.values[b]["screen_detected"].astype(bool),
+        )
+        n11, n10 = int((ya & yb).sum()), int((ya & ~yb).sum())
+        n01, n00 = int((~ya & yb).sum()), int((~ya & ~yb).sum())
+        lines.append(
+            f"\n{a} vs {b}\n{'':>12}{b + '=1':>16}{b + '=0':>16}\n"
+            f"{a + '=1':>12}{n11:>16,}{n10:>16,}\n{a + '=0':>12}{n01:>16,}{n00:>16,}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def compare(result: RunResult, *, gee_patients: int = 20_000) -> Comparison:
+    """Compare every protocol of a run: paired contrasts, non-inferiority, curves, ICERs.
+
+    Parameters
+    ----------
+    result : RunResult
+        A run (``fupsim.run`` or ``fupsim.load_run``) with its per-patient outcomes.
+    gee_patients : int
+        Most paired patients the appendix GEE is fitted on (a seeded subsample beyond it).
+
+    Returns
+    -------
+    Comparison
+        Tables for ``comparison.csv``, ``icer.csv``, ``detection_curves.csv``,
+        ``logrank.csv``, ``noninferiority.csv`` and the text of ``models.txt``.
+    """
+    sc = result.scenario
+    names = list(sc.protocol_names)
+    ref = sc.analysis.reference_protocol or names[0]
+    if ref not in names:
+        raise ScenarioError(
+            f"analysis.reference_protocol {ref!r}: not a protocol of the run ({names})"
+        )
+    order = [ref, *(n for n in names if n != ref)]
+    columns = list(
+        dict.fromkeys([c for _, c, _, _ in METRICS] + list(survival.NEEDED) + ["n_missed"])
+    )
+    p = align(result.outcomes, order, columns)
+    if p.n == 0:
+        raise ScenarioError("outcomes: the run has no patients")
+    pairs = [(order[j], order[i]) for i in range(len(order)) for j in range(i + 1, len(order))]
+    currency = f"{sc.costs.currency} {sc.costs.year}"
+    patients = round(p.n / max(p.replicates, 1))
+    table = contrast_table(p, pairs, currency=currency, patients=patients)
+    margin = sc.analysis.noninferiority_margin_per_1000
+    ni = noninferiority(p, ref, _less_intensive(p, ref), margin)
+    icer = _economics(p, list(sc.analysis.willingness_to_pay), currency)
+    horizon = sc.simulation.horizon_months
+    arms = {n: p.arm(n, survival.NEEDED) for n in order}
+    curves = survival.detection_curves(arms, horizon)
+    lr = survival.logrank(arms, horizon, ref)
+    seed = int(result.manifest.get("seed", sc.simulation.seed))
+    gee_text, _ = gee_model(p, max_patients=gee_patients, seed=seed)
+    models = (
+        f"fupsim compare: {p.replicates} replicate(s) x {patients:,} patients x {len(order)} "
+        f"protocols; reference {ref!r}; costs in {currency}.\n\n{gee_text}\n"
+        f"{_mcnemar_text(p, pairs)}"
+        f"\nNon-inferiority (one-sided alpha {ni['alpha'].iloc[0] if len(ni) else 0.025}, "
+        f"margin {margin:g} per 1,000):\n{ni.to_string(index=False)}\n"
+        f"\nLog-rank tests of time to screen detection:\n{lr.to_string(index=False)}\n"
+    )
+    return Comparison(table, icer, curves, lr, models, ni)

@@ -3,14 +3,17 @@
 from fupsim.distributions import from_mean
 from fupsim.experiment import RunResult, load_run, run
 from fupsim.scenario import Scenario, ScenarioError, load_scenario, with_overrides
+from fupsim.stats import Comparison, compare
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Comparison",
     "RunResult",
     "Scenario",
     "ScenarioError",
     "__version__",
+    "compare",
     "from_mean",
     "load_run",
     "load_scenario",

@@ -5,6 +5,6 @@ Each module defines ``register(subparsers)``, which adds its parser and sets ``f
 
 from __future__ import annotations
 
-from fupsim.commands import cohort, run, validate
+from fupsim.commands import cohort, compare, run, validate
 
-COMMANDS = [validate, cohort, run]
+COMMANDS = [validate, cohort, run, compare]

@@ -10,6 +10,7 @@ fresh child process that does one model run.
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -78,7 +79,7 @@ def _bare_simpy(n: int) -> tuple[float, int]:
     for _ in range(3):
         start = time.perf_counter()
         for days in schedules:
-            gaps = [int(days[0]), *(int(b - a) for a, b in zip(days, days[1:], strict=False))]
+            gaps = [int(days[0]), *(int(b - a) for a, b in itertools.pairwise(days))]
             env = simpy.Environment()
             for _ in range(n):
                 env.process(patient(env, gaps))

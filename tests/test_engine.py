@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -54,7 +56,7 @@ def test_more_frequent_scanning_never_fewer_scans(baseline: fupsim.Scenario) -> 
             },
         )
         means.append(_run(sc, n=2000)["n_scans"].mean())
-    assert all(b > a for a, b in zip(means, means[1:], strict=False)), means
+    assert all(b > a for a, b in itertools.pairwise(means)), means
 
 
 @pytest.mark.parametrize(("interval", "visits"), [(6, 6), (4.5, 8), (3, 12), (7, 5)])

@@ -35,7 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Each command has its own --help. Scenario files are TOML; see scenarios/baseline.toml.",
     )
     parser.add_argument("--version", action="version", version=f"fupsim {__version__}")
-    parser.add_argument("--debug", action="store_true", help="show a traceback on unexpected errors")
+    parser.add_argument(
+        "--debug", action="store_true", help="show a traceback on unexpected errors"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     for module in COMMANDS:
@@ -58,10 +60,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("fupsim: interrupted; no partial output was kept", file=sys.stderr)
         return 130
-    except Exception as err:  # noqa: BLE001 - the last line of defence
+    except Exception as err:
         if args.debug:
             raise
-        print(f"fupsim: unexpected error: {type(err).__name__}: {err} (rerun with --debug)", file=sys.stderr)
+        print(
+            f"fupsim: unexpected error: {type(err).__name__}: {err} (rerun with --debug)",
+            file=sys.stderr,
+        )
         return 1
 
 

@@ -77,7 +77,9 @@ def _categorical(u: np.ndarray, shares: list[float]) -> np.ndarray:
     return np.searchsorted(edges, u, side="right").astype(np.int16)
 
 
-def draw_cohort(scenario: Scenario, streams: ReplicateStreams, patients: int | None = None) -> Cohort:
+def draw_cohort(
+    scenario: Scenario, streams: ReplicateStreams, patients: int | None = None
+) -> Cohort:
     """Draw one replicate's cohort.
 
     Parameters

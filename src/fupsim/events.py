@@ -9,7 +9,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["END_REASONS", "EVENT_COLUMNS", "EVENT_KINDS", "VISIT_CODES", "empty_events", "make_events"]
+__all__ = [
+    "END_REASONS",
+    "EVENT_COLUMNS",
+    "EVENT_KINDS",
+    "VISIT_CODES",
+    "empty_events",
+    "make_events",
+]
 
 EVENT_KINDS: tuple[str, ...] = (
     "scan_missed",  # a scheduled ultrasound not attended
@@ -24,7 +31,14 @@ EVENT_KINDS: tuple[str, ...] = (
     "stopped_stable",  # stop rule: K consecutive stable scans
 )
 
-EVENT_COLUMNS: tuple[str, ...] = ("replicate", "protocol", "patient_id", "time_months", "event", "visit")
+EVENT_COLUMNS: tuple[str, ...] = (
+    "replicate",
+    "protocol",
+    "patient_id",
+    "time_months",
+    "event",
+    "visit",
+)
 """``visit`` is the 1-based scheduled visit number, 0 for events not tied to a visit."""
 
 END_REASONS: tuple[str, ...] = (
@@ -64,7 +78,9 @@ def make_events(
             "protocol": np.full(n, protocol, dtype=object),
             "patient_id": patient_id[order].astype(np.int32),
             "time_months": time_months[order].astype(np.float64),
-            "event": pd.Categorical.from_codes(kind[order].astype(np.int8), categories=list(EVENT_KINDS)),
+            "event": pd.Categorical.from_codes(
+                kind[order].astype(np.int8), categories=list(EVENT_KINDS)
+            ),
             "visit": visit[order].astype(np.int16),
         }
     )

@@ -50,5 +50,7 @@ def replicate_streams(seed: int, replicate: int) -> ReplicateStreams:
     streams = child.spawn(len(STREAMS))
     return ReplicateStreams(
         replicate=replicate,
-        generators={name: np.random.default_rng(s) for name, s in zip(STREAMS, streams, strict=True)},
+        generators={
+            name: np.random.default_rng(s) for name, s in zip(STREAMS, streams, strict=True)
+        },
     )

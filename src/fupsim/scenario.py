@@ -11,6 +11,7 @@ themselves stay plain numbers that the model reads directly.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import tomllib
@@ -203,7 +204,7 @@ class Protocol(_Block):
     @field_validator("visits_months")
     @classmethod
     def _increasing(cls, v: list[float] | None) -> list[float] | None:
-        if v is not None and any(b <= a for a, b in zip(v, v[1:], strict=False)):
+        if v is not None and any(b <= a for a, b in itertools.pairwise(v)):
             raise ValueError("visit months must be strictly increasing")
         return v
 
@@ -220,7 +221,7 @@ class Protocol(_Block):
         if self.visits_months is not None:
             return list(self.visits_months)
         assert self.interval_months is not None
-        n = int(math.floor(horizon_months / self.interval_months + 1e-9))
+        n = math.floor(horizon_months / self.interval_months + 1e-9)
         return [self.interval_months * k for k in range(1, n + 1)]
 
 
@@ -392,7 +393,9 @@ def _check_uncertainty_key(data: dict[str, Any], key: str, unc: Uncertainty) -> 
             raise ValueError(
                 f"uncertainty.{key}: a dirichlet needs alpha for exactly {key}'s shares"
             )
-    elif not _numeric(value) and not (isinstance(value, dict) and all(map(_numeric, value.values()))):
+    elif not _numeric(value) and not (
+        isinstance(value, dict) and all(map(_numeric, value.values()))
+    ):
         raise ValueError(f"uncertainty key {key!r} names a non-numeric parameter")
 
 

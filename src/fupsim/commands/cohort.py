@@ -9,7 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from fupsim.cohort import draw_cohort
-from fupsim.commands.common import add_scenario_args, non_negative_int, positive_int, scenario_from_args
+from fupsim.commands.common import (
+    add_scenario_args,
+    non_negative_int,
+    positive_int,
+    scenario_from_args,
+)
 from fupsim.rng import replicate_streams
 from fupsim.scenario import ScenarioError
 
@@ -26,7 +31,9 @@ def register(sub: Any) -> None:
     p.add_argument("--out", required=True, metavar="FILE", help="output file: .parquet or .csv")
     p.add_argument("--patients", type=positive_int, help="adults (default: simulation.patients)")
     p.add_argument("--seed", type=non_negative_int, help="root seed (default: simulation.seed)")
-    p.add_argument("--replicate", type=non_negative_int, default=0, help="which replicate's cohort (default 0)")
+    p.add_argument(
+        "--replicate", type=non_negative_int, default=0, help="which replicate's cohort (default 0)"
+    )
     p.set_defaults(func=_run)
 
 
@@ -35,7 +42,9 @@ def _run(args: argparse.Namespace) -> int:
     if out.suffix.lower() not in (".parquet", ".csv"):
         raise ScenarioError(f"--out {args.out!r}: the file must end in .parquet or .csv")
     if out.is_dir():
-        raise ScenarioError(f"--out {args.out!r}: is a folder; give a file name ending in .parquet or .csv")
+        raise ScenarioError(
+            f"--out {args.out!r}: is a folder; give a file name ending in .parquet or .csv"
+        )
     scenario = scenario_from_args(args)
     seed = scenario.simulation.seed if args.seed is None else args.seed
     cohort = draw_cohort(scenario, replicate_streams(seed, args.replicate), args.patients)

@@ -45,9 +45,15 @@ def non_negative_int(text: str) -> int:
 
 def add_scenario_args(p: argparse.ArgumentParser) -> None:
     """SCENARIO and repeated --set."""
-    p.add_argument("scenario", metavar="SCENARIO", help="scenario file (.toml), e.g. scenarios/baseline.toml")
     p.add_argument(
-        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+        "scenario", metavar="SCENARIO", help="scenario file (.toml), e.g. scenarios/baseline.toml"
+    )
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
         help="override a parameter by its dotted key, e.g. --set ultrasound.specificity=0.95 "
         "or --set protocol.us-3m.interval_months=2 (repeatable; validated like the file)",
     )
@@ -55,12 +61,26 @@ def add_scenario_args(p: argparse.ArgumentParser) -> None:
 
 def add_execution_args(p: argparse.ArgumentParser, *, replications: bool = True) -> None:
     """--seed, --replications, --patients, --workers, --scheduler, --quiet."""
-    p.add_argument("--seed", type=non_negative_int, help="root random seed (default: simulation.seed)")
+    p.add_argument(
+        "--seed", type=non_negative_int, help="root random seed (default: simulation.seed)"
+    )
     if replications:
-        p.add_argument("--replications", type=positive_int, help="replicates (default: simulation.replications)")
-    p.add_argument("--patients", type=positive_int, help="adults per replicate (default: simulation.patients)")
-    p.add_argument("--workers", type=positive_int, help="local worker processes (default: all cores)")
-    p.add_argument("--scheduler", metavar="ADDRESS", help="run on a Dask distributed scheduler, e.g. tcp://127.0.0.1:8786")
+        p.add_argument(
+            "--replications",
+            type=positive_int,
+            help="replicates (default: simulation.replications)",
+        )
+    p.add_argument(
+        "--patients", type=positive_int, help="adults per replicate (default: simulation.patients)"
+    )
+    p.add_argument(
+        "--workers", type=positive_int, help="local worker processes (default: all cores)"
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on a Dask distributed scheduler, e.g. tcp://127.0.0.1:8786",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar or table")
 
 
@@ -92,6 +112,8 @@ def print_table(df: pd.DataFrame, columns: list[str], *, title: str | None = Non
     if title:
         print(title)
     shown = df[[c for c in columns if c in df.columns]]
-    with pd.option_context("display.width", 200, "display.max_columns", 50, "display.float_format", "{:,.3f}".format):
+    with pd.option_context(
+        "display.width", 200, "display.max_columns", 50, "display.float_format", "{:,.3f}".format
+    ):
         print(shown.to_string(index=False))
     sys.stdout.flush()

@@ -39,7 +39,9 @@ def register(sub: Any) -> None:
     add_scenario_args(p)
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
     add_execution_args(p)
-    p.add_argument("--no-events", action="store_true", help="skip events.parquet (saves memory on huge runs)")
+    p.add_argument(
+        "--no-events", action="store_true", help="skip events.parquet (saves memory on huge runs)"
+    )
     p.set_defaults(func=_run)
 
 

@@ -19,8 +19,14 @@ def register(sub: Any) -> None:
         "parameter with its one-way range, PSA distribution, source and confidence code. Writes nothing.",
     )
     p.add_argument("scenario", metavar="SCENARIO", nargs="?", help="scenario file (.toml)")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a parameter by dotted key (repeatable)")
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a parameter by dotted key (repeatable)",
+    )
     p.add_argument("--schema", action="store_true", help="print the scenario JSON schema instead")
     p.add_argument("--json", action="store_true", help="print the resolved scenario as JSON")
     p.set_defaults(func=_run)
@@ -58,8 +64,10 @@ def _run(args: argparse.Namespace) -> int:
     flat: dict[str, Any] = {}
     _flatten("", data, flat)
     width = max(len(k) for k in flat)
-    print(f"scenario {scenario.meta.name!r}: valid ({len(scenario.protocol)} protocols, "
-          f"{len(flat)} parameters, {len(unc)} with stated uncertainty)")
+    print(
+        f"scenario {scenario.meta.name!r}: valid ({len(scenario.protocol)} protocols, "
+        f"{len(flat)} parameters, {len(unc)} with stated uncertainty)"
+    )
     for key, value in flat.items():
         line = f"  {key:<{width}} = {_fmt(value)}"
         u = unc.get(key)

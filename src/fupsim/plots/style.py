@@ -7,7 +7,16 @@ from collections.abc import Sequence
 __all__ = ["PALETTE", "protocol_colors"]
 
 # Colour-blind-safe (Okabe-Ito), no-follow-up in grey.
-PALETTE: tuple[str, ...] = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
+PALETTE: tuple[str, ...] = (
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#CC79A7",
+    "#56B4E9",
+    "#D55E00",
+    "#F0E442",
+    "#000000",
+)
 NO_FOLLOW_UP = "#7F7F7F"
 
 

@@ -10,19 +10,22 @@ done (a run stopped ``until=horizon`` would silently drop them).
 
 from __future__ import annotations
 
+import heapq
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import simpy
 
+from fupsim.capacity import Service, next_clinic_day
 from fupsim.cohort import Cohort
 from fupsim.events import END_REASONS, EVENT_KINDS, VISIT_CODES, make_events
 from fupsim.natural_history import History
-from fupsim.protocol import VisitPlan
+from fupsim.protocol import VisitPlan, nominal_day
 from fupsim.scenario import DAYS_PER_MONTH, Scenario
 
-__all__ = ["ArmResult", "simulate_arm"]
+__all__ = ["ArmResult", "ServiceLog", "arm_events", "simulate_arm"]
 
 _K = {name: i for i, name in enumerate(EVENT_KINDS)}
 _END = {name: i for i, name in enumerate(END_REASONS)}
@@ -47,6 +50,7 @@ class ArmResult:
     detection_scan_day: np.ndarray  # float: day of the scan that led to detection, nan if none
     last_scan_day: np.ndarray  # float: last attended scan, 0 if none
     scan_cost: np.ndarray  # discounted ultrasound + visit + CT costs
+    service: ServiceLog | None = None  # waits and slot use (calendar engine only)
 
 
 class _ArmState:
@@ -71,6 +75,204 @@ class _ArmState:
         self.cost = np.zeros(n)
 
 
+@dataclass(frozen=True)
+class ServiceLog:
+    """One arm's use of the service: per-day slot use and queue, per-person waits."""
+
+    appointments: np.ndarray  # (days,) follow-up appointments in regular slots
+    escalated: np.ndarray  # (days,) scans done outside the slots after the maximum wait
+    overdue: np.ndarray  # (days,) appointments with a wait above zero
+    wait_sum: np.ndarray  # (days,) summed waits, days
+    queue: np.ndarray  # (days,) people still waiting after the day's list
+    waits: np.ndarray  # waits of appointments due in the measured period, days
+    index_day: np.ndarray  # (n,) service day of each person's index scan
+    wait_days_total: np.ndarray  # (n,) summed waits per person, days
+    overdue_scans: np.ndarray  # (n,) appointments later than due per person
+    escalated_scans: np.ndarray  # (n,) escalated appointments per person
+
+
+class _Calendar:
+    """The clinic-day calendar of one arm: a queue in due-date order and N slots a day.
+
+    People wait in one queue ordered by due day (then ``patient_id``): the booking rule
+    "first free slot on or after the due date" played day by day. Each clinic day other
+    services' patients take their slots first, the next people in the queue take the rest,
+    and anyone who has waited ``max_wait_days`` is scanned outside the slots (escalation).
+    A person's next visit joins the queue only after the current one is done.
+    """
+
+    def __init__(
+        self,
+        st: _ArmState,
+        plan: VisitPlan,
+        service: Service,
+        examine: Callable[[np.ndarray, np.ndarray, np.ndarray], None],
+        scenario: Scenario,
+    ) -> None:
+        k, n = plan.days.shape
+        self.st, self.plan, self.sv, self.examine = st, plan, service, examine
+        self.n, self.k = n, k
+        self.visit_day = plan.days.copy()
+        self.per_visit = np.float32(scenario.attendance.per_visit)
+        self.rebook = plan.protocol.rebook_missed_after_days
+        self.horizon = int(nominal_day(scenario.simulation.horizon_months))
+        self.vnext = np.zeros(n, dtype=np.int64)
+        self.due = np.zeros(n, dtype=np.int64)  # first clinic day on or after the due date
+        self.u_att = (
+            plan.u_attend[0].copy() if self.rebook and plan.u_attend is not None and k else None
+        )
+        days = service.last_day + 1
+        self.appointments = np.zeros(days, dtype=np.int64)
+        self.escalated = np.zeros(days, dtype=np.int64)
+        self.overdue = np.zeros(days, dtype=np.int64)
+        self.wait_sum = np.zeros(days)
+        self.queue_len = np.zeros(days, dtype=np.int64)
+        self.waits: list[np.ndarray] = []
+        self.wait_total = np.zeros(n)
+        self.n_overdue = np.zeros(n, dtype=np.int16)
+        self.n_escalated = np.zeros(n, dtype=np.int16)
+        self.buckets: dict[int, list[np.ndarray]] = {}
+        self.heap: list[int] = []
+        self.queue = np.zeros(0, dtype=np.int64)
+        if k:
+            everyone = np.arange(n, dtype=np.int64)
+            first = service.arrival_day + plan.days[0]
+            self._book(everyone, first, first)
+
+    def _book(self, p: np.ndarray, ready: np.ndarray | int, due: np.ndarray | int) -> None:
+        """Queue people ``p`` from service day ``ready`` for an appointment due on ``due``."""
+        if p.size == 0:
+            return
+        cdw = self.sv.clinic_days_per_week
+        self.due[p] = next_clinic_day(due, cdw)
+        start = np.broadcast_to(next_clinic_day(ready, cdw), p.shape)
+        order = np.argsort(start, kind="stable")
+        start, p = start[order], p[order]
+        days, first = np.unique(start, return_index=True)
+        for day, group in zip(days.tolist(), np.split(p, first[1:]), strict=True):
+            bucket = self.buckets.get(day)
+            if bucket is None:
+                self.buckets[day] = [group]
+                heapq.heappush(self.heap, day)
+            else:
+                bucket.append(group)
+
+    def clinic(self, env: simpy.Environment) -> simpy.events.ProcessGenerator:
+        """SimPy process: one event per clinic day on which anyone is waiting or due."""
+        sv, cdw, today = self.sv, self.sv.clinic_days_per_week, -1
+        while True:
+            while self.heap and self.heap[0] <= today:
+                heapq.heappop(self.heap)
+            if self.queue.size:
+                day = int(next_clinic_day(today + 1, cdw))
+            elif self.heap:
+                day = heapq.heappop(self.heap)
+            else:
+                return
+            if day > sv.last_day:
+                return
+            yield env.timeout(day - env.now)
+            today = day
+            self._day(day)
+
+    def _day(self, day: int) -> None:
+        st, sv = self.st, self.sv
+        new = self.buckets.pop(day, None)
+        queue = self.queue
+        if new is not None:
+            queue = np.concatenate([queue, *new])
+            queue = queue[np.argsort(self.due[queue] * self.n + queue, kind="stable")]
+        rel = day - sv.arrival_day[queue]
+        keep = st.alive_until[queue] > rel  # people who presented leave the queue
+        if not keep.all():
+            queue = queue[keep]
+        slots = max(sv.slots_per_day - int(sv.background[day]), 0)
+        served, rest = queue[:slots], queue[slots:]
+        n_regular = served.size
+        if sv.max_wait_days is not None and rest.size:
+            late = day - self.due[rest] >= sv.max_wait_days
+            if late.any():
+                served = np.concatenate([served, rest[late]])
+                rest = rest[~late]
+        self.queue = rest
+        self.queue_len[day] = rest.size
+        self.appointments[day] = n_regular
+        self.escalated[day] = served.size - n_regular
+        if served.size:
+            self._serve(served, day, n_regular)
+
+    def _serve(self, p: np.ndarray, day: int, n_regular: int) -> None:
+        st, sv, plan = self.st, self.sv, self.plan
+        wait = day - self.due[p]
+        measured = (self.due[p] >= sv.measure_from_day) & (self.due[p] < sv.measure_to_day)
+        self.waits.append(wait[measured])
+        self.wait_sum[day] = wait.sum()
+        self.overdue[day] = int((wait > 0).sum())
+        self.wait_total[p] += wait
+        self.n_overdue[p] += wait > 0
+        self.n_escalated[p[n_regular:]] += 1
+        v = self.vnext[p]
+        rel = day - sv.arrival_day[p]
+        self.visit_day[v, p] = rel
+        att = self.u_att[p] < self.per_visit if self.u_att is not None else plan.attend[v, p]
+        miss = ~att
+        st.code[v, p] = np.where(att, _V["negative"], _V["missed"])
+        st.n_missed[p[miss]] += 1
+        finished = np.ones(p.size, dtype=bool)
+        if self.rebook is not None and self.u_att is not None and miss.any():
+            again = rel + self.rebook
+            nxt = np.where(
+                v + 1 < self.k, plan.days[np.minimum(v + 1, self.k - 1), p], self.horizon + 1
+            )
+            redo = miss & (again <= self.horizon) & (again < nxt)
+            pr = p[redo]
+            # given a miss (u >= p), (u - p) / (1 - p) is a fresh uniform for the next attempt
+            self.u_att[pr] = (self.u_att[pr] - self.per_visit) / (1 - self.per_visit)
+            self._book(pr, day + self.rebook, day + self.rebook)
+            finished = ~redo
+        if att.any():
+            self.examine(v[att], p[att], rel[att])
+        p, v, rel = p[finished], v[finished], rel[finished]
+        going = (st.stop_day[p] > rel) & (st.alive_until[p] > rel)
+        lost = going & plan.lost_after[v, p]
+        st.stop_day[p[lost]] = rel[lost]
+        st.end_reason[p[lost]] = _END["lost_to_follow_up"]
+        go = going & ~lost & (v + 1 < self.k)
+        p, v, rel = p[go], v[go] + 1, rel[go]
+        self.vnext[p] = v
+        if self.u_att is not None and plan.u_attend is not None:
+            self.u_att[p] = plan.u_attend[v, p]
+        arrive = sv.arrival_day[p]
+        due = arrive + plan.days[v, p]
+        self._book(p, np.maximum(due, arrive + rel + 1), due)
+
+    def log(self) -> ServiceLog:
+        """What the calendar did; people still waiting at its end are censored there."""
+        sv = self.sv
+        left = [self.queue, *(g for groups in self.buckets.values() for g in groups)]
+        waiting = np.concatenate(left) if left else np.zeros(0, dtype=np.int64)
+        due = self.due[waiting]
+        measured = (due >= sv.measure_from_day) & (due < sv.measure_to_day) & (due <= sv.last_day)
+        waits = [*self.waits, sv.last_day - due[measured]]
+        return ServiceLog(
+            appointments=self.appointments,
+            escalated=self.escalated,
+            overdue=self.overdue,
+            wait_sum=self.wait_sum,
+            queue=self.queue_len,
+            waits=np.concatenate(waits).astype(np.int64),
+            index_day=sv.arrival_day,
+            wait_days_total=self.wait_total,
+            overdue_scans=self.n_overdue,
+            escalated_scans=self.n_escalated,
+        )
+
+
+def _pick(v: int | np.ndarray, mask: np.ndarray) -> int | np.ndarray:
+    """The visit rows of the people selected by ``mask`` (a scalar row stays scalar)."""
+    return v if isinstance(v, int | np.integer) else v[mask]
+
+
 def _discount(day: float | np.ndarray, rate: float) -> float | np.ndarray:
     """Continuous-time discount factor for a cost on ``day`` at an annual ``rate``."""
     return (1.0 + rate) ** (-np.asarray(day) / 365.25)
@@ -81,6 +283,7 @@ def simulate_arm(
     cohort: Cohort,
     history: History,
     plan: VisitPlan,
+    service: Service | None = None,
 ) -> ArmResult:
     """Play one protocol against every person's latent history.
 
@@ -92,6 +295,10 @@ def simulate_arm(
         The people and their latent timelines (shared by every protocol of a replicate).
     plan : VisitPlan
         The protocol's scheduled visits and visit-level draws.
+    service : Service, optional
+        The ultrasound service (arrivals, clinic days, slots). Without it the scanner is
+        unbounded and everyone starts on day 0; with it every scan waits for a slot on a
+        clinic day and is examined on the day it is actually done.
     """
     k, n = plan.days.shape
     st = _ArmState(n, k, history)
@@ -99,10 +306,16 @@ def simulate_arm(
     if isinstance(us.sensitivity, float):
         sens = np.full(n, us.sensitivity, dtype=np.float32)
     else:
-        by_lobe = np.array([us.sensitivity.right, us.sensitivity.left, us.sensitivity.both], np.float32)
+        by_lobe = np.array(
+            [us.sensitivity.right, us.sensitivity.left, us.sensitivity.both], np.float32
+        )
         sens = by_lobe[cohort.lobe]
     fp_us = np.float32(1.0 - us.specificity)
-    ct_sens, ct_fp, ct_done = np.float32(ct.sensitivity), np.float32(1 - ct.specificity), np.float32(ct.completion)
+    ct_sens, ct_fp, ct_done = (
+        np.float32(ct.sensitivity),
+        np.float32(1 - ct.specificity),
+        np.float32(ct.completion),
+    )
     scan_unit = costs.ultrasound + costs.visit
     stop_k = plan.protocol.stop_after_stable
     ct_delay = ct.delay_days
@@ -119,16 +332,24 @@ def simulate_arm(
         p, day = p[att], day[att]
         if p.size == 0:
             return
+        examine(v, p, day)
+
+    def examine(v: int | np.ndarray, p: np.ndarray, day: np.ndarray) -> None:
+        # attended scans of people p at their own days; v is the visit row (or one per person)
         st.n_scans[p] += 1
         st.last_scan[p] = day
         st.cost[p] += scan_unit * _discount(day, costs.discount_rate)
         detectable = st.onset_day[p] <= day
-        us_pos = np.where(detectable, plan.u_ultrasound[v, p] < sens[p], plan.u_ultrasound[v, p] < fp_us)
+        us_pos = np.where(
+            detectable, plan.u_ultrasound[v, p] < sens[p], plan.u_ultrasound[v, p] < fp_us
+        )
         recall = us_pos & (plan.u_recall[v, p] < ct_done)
         ct_pos = recall & np.where(detectable, plan.u_ct[v, p] < ct_sens, plan.u_ct[v, p] < ct_fp)
         if us_pos.any():
-            code = np.where(ct_pos, _V["ct_positive"], np.where(recall, _V["ct_negative"], _V["positive_no_ct"]))
-            st.code[v, p[us_pos]] = code[us_pos]
+            code = np.where(
+                ct_pos, _V["ct_positive"], np.where(recall, _V["ct_negative"], _V["positive_no_ct"])
+            )
+            st.code[_pick(v, us_pos), p[us_pos]] = code[us_pos]
             pr = p[recall]
             st.n_ct[pr] += 1
             st.cost[pr] += costs.ct * _discount(day[recall] + ct_delay, costs.discount_rate)
@@ -173,14 +394,23 @@ def simulate_arm(
             lose(v)
 
     env = simpy.Environment()
-    if k:
-        env.process(clinic(env))
+    service_log: ServiceLog | None = None
+    visit_day = plan.days
+    if service is None:
+        if k:
+            env.process(clinic(env))
+    else:
+        calendar = _Calendar(st, plan, service, examine, scenario)
+        env.process(calendar.clinic(env))
+        visit_day = calendar.visit_day
     env.run()  # to completion: visits on the horizon day are processed
+    if service is not None:
+        service_log = calendar.log()
 
     return ArmResult(
         protocol=plan.protocol.name,
         visit_code=st.code,
-        visit_day=plan.days,
+        visit_day=visit_day,
         n_scans=st.n_scans,
         n_missed=st.n_missed,
         n_ct=st.n_ct,
@@ -192,6 +422,7 @@ def simulate_arm(
         detection_scan_day=st.detect_day,
         last_scan_day=st.last_scan,
         scan_cost=st.cost,
+        service=service_log,
     )
 
 
@@ -204,7 +435,14 @@ def arm_events(
     code = arm.visit_code[vis, pid]
     t = arm.visit_day[vis, pid] / DAYS_PER_MONTH
     kind_of_code = np.array(
-        [-1, _K["scan_missed"], _K["scan_negative"], _K["scan_positive"], _K["scan_positive"], _K["scan_positive"]]
+        [
+            -1,
+            _K["scan_missed"],
+            _K["scan_negative"],
+            _K["scan_positive"],
+            _K["scan_positive"],
+            _K["scan_positive"],
+        ]
     )
     parts_p, parts_t, parts_k, parts_v = [pid], [t], [kind_of_code[code]], [vis + 1]
     ct_rows = code >= _V["ct_negative"]

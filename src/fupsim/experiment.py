@@ -26,9 +26,16 @@ from typing import Any, TypeVar
 
 import pandas as pd
 
+from fupsim.capacity import (
+    calendar_table,
+    draw_service,
+    service_adults,
+    unbounded_service,
+    wait_table,
+)
 from fupsim.cohort import draw_cohort
 from fupsim.engine import arm_events, simulate_arm
-from fupsim.metrics import arm_outcomes, summarise
+from fupsim.metrics import arm_outcomes, capacity_summary, summarise
 from fupsim.natural_history import draw_history
 from fupsim.protocol import draw_visits, plan_visits
 from fupsim.rng import replicate_streams
@@ -42,7 +49,12 @@ RUN_FILES = ("summary.csv", "outcomes.parquet", "events.parquet", "manifest.json
 
 
 def run_replicate(
-    scenario: Scenario, replicate: int, *, seed: int, patients: int | None = None, events: bool = True
+    scenario: Scenario,
+    replicate: int,
+    *,
+    seed: int,
+    patients: int | None = None,
+    events: bool = True,
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Simulate every protocol of ``scenario`` for one replicate.
 
@@ -53,20 +65,59 @@ def run_replicate(
     events : DataFrame or None
         The event log, unless ``events=False``.
     """
+    parts = _simulate_replicate(scenario, replicate, seed=seed, patients=patients, events=events)
+    return parts[0], parts[1]
+
+
+def _simulate_replicate(
+    scenario: Scenario, replicate: int, *, seed: int, patients: int | None, events: bool
+) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame | None, pd.DataFrame | None]:
+    """One replicate: outcomes, events, and (with ``[capacity]``) calendar and wait tables."""
     streams = replicate_streams(seed, replicate)
-    cohort = draw_cohort(scenario, streams, patients)
+    adults = service_adults(scenario, streams)
+    cohort = draw_cohort(scenario, streams, patients if adults is None else adults)
     history = draw_history(scenario, cohort, streams)
     draws = draw_visits(scenario, cohort.size, streams)
-    outs, evs = [], []
+    service = draw_service(scenario, streams, cohort.size) if scenario.capacity else None
+    outs, evs, cals, waits = [], [], [], []
     for protocol in scenario.protocol:
         plan = plan_visits(scenario, protocol, draws)
-        arm = simulate_arm(scenario, cohort, history, plan)
+        arm_service = service
+        if service is None and protocol.rebook_missed_after_days:
+            arm_service = unbounded_service(scenario, cohort.size)
+        arm = simulate_arm(scenario, cohort, history, plan, arm_service)
         outs.append(arm_outcomes(scenario, cohort, history, arm, replicate))
+        if service is not None and arm.service is not None:
+            log = arm.service
+            cals.append(
+                calendar_table(
+                    replicate,
+                    protocol.name,
+                    service,
+                    log.appointments,
+                    log.escalated,
+                    log.overdue,
+                    log.wait_sum,
+                    log.queue,
+                )
+            )
+            waits.append(wait_table(replicate, protocol.name, log.waits))
         if events:
             evs.append(
-                arm_events(arm, history, replicate, scenario.simulation.horizon_months, scenario.ct.delay_days)
+                arm_events(
+                    arm,
+                    history,
+                    replicate,
+                    scenario.simulation.horizon_months,
+                    scenario.ct.delay_days,
+                )
             )
-    return pd.concat(outs, ignore_index=True), (pd.concat(evs, ignore_index=True) if events else None)
+    return (
+        pd.concat(outs, ignore_index=True),
+        pd.concat(evs, ignore_index=True) if events else None,
+        pd.concat(cals, ignore_index=True) if cals else None,
+        pd.concat(waits, ignore_index=True) if waits else None,
+    )
 
 
 def _worker_init() -> None:
@@ -131,7 +182,9 @@ def map_tasks(
         else:
             n = min(workers or os.cpu_count() or 1, len(tasks))
             ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else None
-            with cf.ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_worker_init) as pool:
+            with cf.ProcessPoolExecutor(
+                max_workers=n, mp_context=ctx, initializer=_worker_init
+            ) as pool:
                 futures = {pool.submit(fn, task): i for i, task in enumerate(tasks)}
                 try:
                     for fut in cf.as_completed(futures):
@@ -164,7 +217,9 @@ def _map_dask(
     try:
         client = Client(address, timeout="10s")
     except OSError as err:
-        raise ScenarioError(f"--scheduler {address!r}: no Dask scheduler answered ({err})") from None
+        raise ScenarioError(
+            f"--scheduler {address!r}: no Dask scheduler answered ({err})"
+        ) from None
     with client:
         futures = client.map(fn, list(tasks), pure=False)
         index = {f.key: i for i, f in enumerate(futures)}
@@ -185,8 +240,12 @@ class _Task:
     events: bool
 
 
-def _run_task(task: _Task) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    return run_replicate(task.scenario, task.replicate, seed=task.seed, patients=task.patients, events=task.events)
+def _run_task(
+    task: _Task,
+) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame | None, pd.DataFrame | None]:
+    return _simulate_replicate(
+        task.scenario, task.replicate, seed=task.seed, patients=task.patients, events=task.events
+    )
 
 
 @dataclass(frozen=True)
@@ -197,10 +256,16 @@ class RunResult:
     outcomes: pd.DataFrame
     events: pd.DataFrame
     manifest: dict[str, Any] = field(default_factory=dict)
+    capacity: pd.DataFrame | None = None  # weekly service table (capacity.csv), [capacity] only
+    waits: pd.DataFrame | None = None  # appointments by wait in days (waits.csv), [capacity] only
 
     def summary(self) -> pd.DataFrame:
         """One row per protocol with every summary metric and its Monte Carlo SE."""
-        return summarise(self.outcomes, self.scenario.protocol_names)
+        table = summarise(self.outcomes, self.scenario.protocol_names)
+        if self.capacity is not None and self.waits is not None:
+            service = capacity_summary(self.capacity, self.waits)
+            table = table.merge(service, on="protocol", how="left")
+        return table
 
     def write(self, out: str | Path) -> Path:
         """Write ``summary.csv``, ``outcomes.parquet``, ``events.parquet``, ``manifest.json``.
@@ -211,11 +276,16 @@ class RunResult:
             self.summary().to_csv(tmp / "summary.csv", index=False, float_format="%.10g")
             self.outcomes.to_parquet(tmp / "outcomes.parquet", index=False)
             self.events.to_parquet(tmp / "events.parquet", index=False)
-            (tmp / "manifest.json").write_text(json.dumps(self.manifest, indent=2, sort_keys=True) + "\n")
+            (tmp / "manifest.json").write_text(
+                json.dumps(self.manifest, indent=2, sort_keys=True) + "\n"
+            )
+            if self.capacity is not None and self.waits is not None:
+                self.capacity.to_csv(tmp / "capacity.csv", index=False, float_format="%.10g")
+                self.waits.to_csv(tmp / "waits.csv", index=False)
         return Path(out)
 
 
-class atomic_directory:  # noqa: N801 - used as a context manager, reads as a verb
+class atomic_directory:
     """Context manager: build a folder beside ``target``, then swap it into place.
 
     On an exception (or Ctrl-C) the half-written folder is removed and ``target`` is left
@@ -227,7 +297,9 @@ class atomic_directory:  # noqa: N801 - used as a context manager, reads as a ve
 
     def __enter__(self) -> Path:
         self.target.parent.mkdir(parents=True, exist_ok=True)
-        self.tmp = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.tmp-", dir=self.target.parent))
+        self.tmp = Path(
+            tempfile.mkdtemp(prefix=f".{self.target.name}.tmp-", dir=self.target.parent)
+        )
         return self.tmp
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
@@ -250,7 +322,10 @@ class atomic_directory:  # noqa: N801 - used as a context manager, reads as a ve
 def _git_revision() -> str | None:
     try:
         out = subprocess.run(
-            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5,
+            ["git", "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
             cwd=Path(__file__).resolve().parent,
         )
     except (OSError, subprocess.SubprocessError):
@@ -309,14 +384,24 @@ def run(
     n = sim.patients if patients is None else patients
     for name, value in (("seed", seed), ("replications", reps - 1), ("patients", n - 1)):
         if value < 0:
-            raise ScenarioError(f"--{name} {value + (name != 'seed')}: must be a positive whole number")
+            raise ScenarioError(
+                f"--{name} {value + (name != 'seed')}: must be a positive whole number"
+            )
     start = time.perf_counter()
     tasks = [_Task(scenario, r, seed, n, events) for r in range(reps)]
     parts = map_tasks(_run_task, tasks, workers=workers, scheduler=scheduler, progress=progress)
     outcomes = pd.concat([p[0] for p in parts], ignore_index=True)
-    ev = pd.concat([p[1] for p in parts if p[1] is not None], ignore_index=True) if events else pd.DataFrame()
+    ev = (
+        pd.concat([p[1] for p in parts if p[1] is not None], ignore_index=True)
+        if events
+        else pd.DataFrame()
+    )
+    cal = [p[2] for p in parts if p[2] is not None]
+    waits = [p[3] for p in parts if p[3] is not None]
     manifest = {
-        "fupsim_command": " ".join(sys.argv) if sys.argv and sys.argv[0].endswith("fupsim") else None,
+        "fupsim_command": " ".join(sys.argv)
+        if sys.argv and sys.argv[0].endswith("fupsim")
+        else None,
         "scenario": scenario.resolved(),
         "seed": seed,
         "replications": reps,
@@ -327,7 +412,14 @@ def run(
         "wall_time_seconds": round(time.perf_counter() - start, 3),
         "workers": workers or os.cpu_count(),
     }
-    return RunResult(scenario=scenario, outcomes=outcomes, events=ev, manifest=manifest)
+    return RunResult(
+        scenario=scenario,
+        outcomes=outcomes,
+        events=ev,
+        manifest=manifest,
+        capacity=pd.concat(cal, ignore_index=True) if cal else None,
+        waits=pd.concat(waits, ignore_index=True) if waits else None,
+    )
 
 
 def load_run(directory: str | Path, *, need: Iterable[str] = RUN_FILES) -> RunResult:
@@ -336,15 +428,34 @@ def load_run(directory: str | Path, *, need: Iterable[str] = RUN_FILES) -> RunRe
 
     d = Path(directory)
     if not d.is_dir():
-        raise ScenarioError(f"run directory {str(d)!r}: not found (give the --out folder of 'fupsim run')")
+        raise ScenarioError(
+            f"run directory {str(d)!r}: not found (give the --out folder of 'fupsim run')"
+        )
     missing = [f for f in need if not (d / f).is_file()]
     if missing:
-        raise ScenarioError(f"run directory {str(d)!r}: missing {', '.join(missing)} (is it a 'fupsim run' output?)")
+        raise ScenarioError(
+            f"run directory {str(d)!r}: missing {', '.join(missing)} (is it a 'fupsim run' output?)"
+        )
     try:
         manifest = json.loads((d / "manifest.json").read_text())
         scenario = scenario_from_dict(manifest["scenario"])
     except (json.JSONDecodeError, KeyError) as err:
-        raise ScenarioError(f"run directory {str(d)!r}: manifest.json is not a fupsim manifest ({err})") from None
+        raise ScenarioError(
+            f"run directory {str(d)!r}: manifest.json is not a fupsim manifest ({err})"
+        ) from None
     outcomes = pd.read_parquet(d / "outcomes.parquet")
-    events = pd.read_parquet(d / "events.parquet") if (d / "events.parquet").is_file() else pd.DataFrame()
-    return RunResult(scenario=scenario, outcomes=outcomes, events=events, manifest=manifest)
+    events = (
+        pd.read_parquet(d / "events.parquet")
+        if (d / "events.parquet").is_file()
+        else pd.DataFrame()
+    )
+    cal_file, waits_file = d / "capacity.csv", d / "waits.csv"
+    both = cal_file.is_file() and waits_file.is_file()
+    return RunResult(
+        scenario=scenario,
+        outcomes=outcomes,
+        events=events,
+        manifest=manifest,
+        capacity=pd.read_csv(cal_file) if both else None,
+        waits=pd.read_csv(waits_file) if both else None,
+    )

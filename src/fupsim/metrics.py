@@ -17,7 +17,15 @@ from fupsim.events import END_REASONS
 from fupsim.natural_history import History
 from fupsim.scenario import DAYS_PER_MONTH, Scenario
 
-__all__ = ["OUTCOME_COLUMNS", "SUMMARY_COLUMNS", "arm_outcomes", "summarise"]
+__all__ = [
+    "CAPACITY_OUTCOME_COLUMNS",
+    "CAPACITY_SUMMARY_COLUMNS",
+    "OUTCOME_COLUMNS",
+    "SUMMARY_COLUMNS",
+    "arm_outcomes",
+    "capacity_summary",
+    "summarise",
+]
 
 OUTCOME_COLUMNS: dict[str, str] = {
     "replicate": "replicate number (0-based)",
@@ -92,7 +100,7 @@ def arm_outcomes(
         + np.where(interval, costs.late_treatment * disc(pres), 0.0)
     )
     cat = pd.Categorical.from_codes
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "replicate": np.full(n, replicate, dtype=np.int32),
             "protocol": np.full(n, arm.protocol, dtype=object),
@@ -123,6 +131,81 @@ def arm_outcomes(
             "cost": cost,
         }
     )
+    if arm.service is not None:
+        frame["index_day"] = arm.service.index_day.astype(np.int32)
+        frame["wait_days_total"] = arm.service.wait_days_total
+        frame["overdue_scans"] = arm.service.overdue_scans
+        frame["escalated_scans"] = arm.service.escalated_scans
+    return frame
+
+
+CAPACITY_OUTCOME_COLUMNS: dict[str, str] = {
+    "index_day": "service day of the person's index scan (start of their follow-up)",
+    "wait_days_total": "summed waits of the person's appointments, days",
+    "overdue_scans": "appointments later than the first clinic day on or after the due date",
+    "escalated_scans": "scans done outside the slots after the maximum wait",
+}
+"""Extra outcome columns when the scenario models the service (``[capacity]``)."""
+
+CAPACITY_SUMMARY_COLUMNS: dict[str, str] = {
+    "mean_wait_days": "mean wait of follow-up appointments due in the measured period, days",
+    "p95_wait_days": "95th percentile of those waits, days (mean over replicates)",
+    "scanner_utilisation": "(other services' scans + follow-up appointments) / slots offered",
+    "scans_overdue_share": "share of those appointments done after their due clinic day",
+}
+"""Extra summary columns when the scenario models the service (``[capacity]``)."""
+
+
+def capacity_summary(calendar: pd.DataFrame, waits: pd.DataFrame) -> pd.DataFrame:
+    """Per-protocol service metrics (:data:`CAPACITY_SUMMARY_COLUMNS`) with ``_se`` columns.
+
+    Parameters
+    ----------
+    calendar : DataFrame
+        Weekly service table (``capacity.csv``); utilisation uses its measured weeks.
+    waits : DataFrame
+        Appointments by ``wait_days`` per replicate and protocol.
+
+    Each metric is computed per replicate and averaged; ``_se`` is the standard deviation
+    across replicates over the square root of their number (NaN for a single replicate).
+    """
+    rows = []
+    for (rep, prot), w in waits.groupby(["replicate", "protocol"], sort=False):
+        counts = w["appointments"].to_numpy(float)
+        days = w["wait_days"].to_numpy(float)
+        total = counts.sum()
+        cum = np.cumsum(counts[np.argsort(days)])
+        p95 = np.sort(days)[np.searchsorted(cum, 0.95 * total)] if total else np.nan
+        rows.append(
+            {
+                "replicate": rep,
+                "protocol": prot,
+                "mean_wait_days": (days * counts).sum() / total if total else np.nan,
+                "p95_wait_days": p95,
+                "scans_overdue_share": counts[days > 0].sum() / total if total else np.nan,
+            }
+        )
+    cal = calendar[calendar["measured"]]
+    used = cal["background_scans"] + cal["appointments"]
+    util = (
+        cal.assign(_used=used)
+        .groupby(["replicate", "protocol"], sort=False)[["_used", "slots_offered"]]
+        .sum()
+    )
+    util["scanner_utilisation"] = util["_used"] / util["slots_offered"]
+    names = ["replicate", "protocol", "mean_wait_days", "p95_wait_days", "scans_overdue_share"]
+    per_rep = pd.DataFrame(rows, columns=names)
+    per_rep = per_rep.merge(
+        util["scanner_utilisation"].reset_index(), on=["replicate", "protocol"], how="outer"
+    )
+    grouped = per_rep.groupby("protocol", sort=False)
+    mean = grouped[list(CAPACITY_SUMMARY_COLUMNS)].mean()
+    se = grouped[list(CAPACITY_SUMMARY_COLUMNS)].std(ddof=1).div(grouped.size() ** 0.5, axis=0)
+    out = pd.DataFrame(index=mean.index)
+    for name in CAPACITY_SUMMARY_COLUMNS:
+        out[name] = mean[name]
+        out[f"{name}_se"] = se[name]
+    return out.reset_index()
 
 
 _SUMS = {
@@ -182,7 +265,9 @@ def summarise(outcomes: pd.DataFrame, protocols: list[str] | None = None) -> pd.
     reps = outcomes["replicate"].nunique()
     unit = outcomes["replicate"] if reps >= 2 else outcomes["patient_id"] % 10
     n_units = reps if reps >= 2 else 10
-    grouped = outcomes.assign(_unit=unit.to_numpy()).groupby(["protocol", "_unit"], sort=False, observed=True)
+    grouped = outcomes.assign(_unit=unit.to_numpy()).groupby(
+        ["protocol", "_unit"], sort=False, observed=True
+    )
     per_unit_sums = grouped.agg(**_SUMS)  # type: ignore[call-overload]
     pooled = _metrics(per_unit_sums.groupby(level="protocol", sort=False).sum(), float(reps))
     per_unit = _metrics(per_unit_sums, 1.0)

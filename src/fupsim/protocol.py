@@ -74,6 +74,7 @@ class VisitPlan:
     u_ultrasound: np.ndarray  # (K, n)
     u_ct: np.ndarray
     u_recall: np.ndarray
+    u_attend: np.ndarray | None = None  # (K, n) attendance uniforms (rebooking re-uses them)
 
     @property
     def visits(self) -> int:
@@ -109,4 +110,5 @@ def plan_visits(scenario: Scenario, protocol: Protocol, draws: VisitDraws) -> Vi
         u_ultrasound=draws.ultrasound[cols],
         u_ct=draws.ct[cols],
         u_recall=draws.recall[cols],
+        u_attend=draws.attendance[cols] if protocol.rebook_missed_after_days else None,
     )

@@ -5,6 +5,7 @@ Each module defines ``register(subparsers)``, which adds its parser and sets ``f
 
 from __future__ import annotations
 
-from fupsim.commands import cohort, compare, run, validate
+from fupsim.commands import cohort, compare, owsa, psa, run, sobol, sweep, validate
 
 COMMANDS = [validate, cohort, run, compare]
+COMMANDS += [sweep, owsa, psa, sobol]

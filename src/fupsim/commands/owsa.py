@@ -1,0 +1,116 @@
+"""``fupsim owsa``: one-way sensitivity over each parameter's range, tornado and thresholds."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from fupsim.commands.common import positive_int, print_table, show_progress
+from fupsim.commands.sweep import (
+    POINTS_NOTE,
+    add_point_args,
+    point_setup,
+    save_figure,
+    write_manifest,
+)
+from fupsim.plots.sensitivity import plot_tornado
+from fupsim.scenario import SWEEP_OUTCOMES
+from fupsim.sensitivity.owsa import owsa, settings_for
+from fupsim.sensitivity.store import write_csv_atomic
+
+
+def add_outcome_args(p: argparse.ArgumentParser) -> None:
+    """--outcome, --protocol, --comparator, --wtp (shared with ``sobol``)."""
+    p.add_argument(
+        "--outcome",
+        choices=SWEEP_OUTCOMES,
+        help="outcome to rank parameters by (default: sweep.outcome, else cost_per_patient)",
+    )
+    p.add_argument(
+        "--protocol",
+        help="protocol whose outcome is ranked "
+        "(default: sweep.protocol, analysis.reference_protocol, else the first)",
+    )
+    p.add_argument(
+        "--comparator",
+        help="comparator for incremental_cost_per_detection "
+        "(default: sweep.comparator, else the last protocol)",
+    )
+    p.add_argument(
+        "--wtp",
+        type=float,
+        help="willingness to pay per unit of effect for net benefit and the preferred protocol "
+        "(default: sweep.wtp, else the middle of analysis.willingness_to_pay)",
+    )
+    p.add_argument(
+        "--parameter",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="only this ranged parameter (repeatable; default: every parameter with a range)",
+    )
+
+
+def register(sub: Any) -> None:
+    """Add the ``owsa`` sub-command."""
+    p = sub.add_parser(
+        "owsa",
+        help="one-way sensitivity over each parameter's range; owsa.csv and a tornado figure",
+        description="Move each parameter that has a range in its [uncertainty] table alone from "
+        "low to high (--points values) and simulate every protocol. Writes owsa.csv (parameter, "
+        "value, protocol and the outcomes), owsa_tornado.csv (parameters ranked by swing of the "
+        "chosen outcome, with the threshold where the protocol with the highest net monetary "
+        "benefit changes) and tornado.png. " + POINTS_NOTE,
+    )
+    add_point_args(p)
+    add_outcome_args(p)
+    p.add_argument(
+        "--points",
+        type=positive_int,
+        default=5,
+        help="values per parameter, low to high (default 5)",
+    )
+    p.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    scenario, size, store, out = point_setup(args)
+    settings = settings_for(
+        scenario,
+        outcome=args.outcome,
+        protocol=args.protocol,
+        comparator=args.comparator,
+        wtp=args.wtp,
+    )
+    result = owsa(
+        scenario,
+        size,
+        store,
+        settings=settings,
+        parameters=args.parameter or None,
+        points=args.points,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        progress=show_progress(args),
+    )
+    write_csv_atomic(result.table, out / "owsa.csv")
+    write_csv_atomic(result.tornado, out / "owsa_tornado.csv")
+    save_figure(plot_tornado, result.tornado, out / "tornado.png", currency=scenario.costs.currency)
+    write_manifest(out, "owsa", scenario, size, {"settings": vars(settings), "stats": result.stats})
+    if not args.quiet:
+        print_table(
+            result.tornado,
+            [
+                "parameter",
+                "low_value",
+                "high_value",
+                "outcome_at_low",
+                "outcome_at_high",
+                "swing",
+                "threshold_value",
+            ],
+            title=f"one-way: {settings.outcome} of {settings.protocol} (WTP {settings.wtp:,.0f}); "
+            f"{result.stats['distinct']} points ({result.stats['reused']} reused)",
+        )
+        print(f"wrote {out}/owsa.csv, owsa_tornado.csv, tornado.png")
+    return 0

@@ -1,0 +1,170 @@
+"""``fupsim sweep``: grid sensitivity over a few parameters (resumable); shared sensitivity options.
+
+The helpers here (:func:`add_point_args`, :func:`point_setup`, :func:`write_manifest`,
+:func:`save_figure`) are shared by the ``sweep``, ``owsa``, ``psa`` and ``sobol`` commands.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from fupsim.commands.common import (
+    add_scenario_args,
+    check_out_dir,
+    non_negative_int,
+    positive_int,
+    print_table,
+    scenario_from_args,
+    show_progress,
+)
+from fupsim.scenario import Scenario
+from fupsim.sensitivity.grid import parse_vary, sweep
+from fupsim.sensitivity.runner import PointSize
+from fupsim.sensitivity.store import PointStore, write_csv_atomic
+
+__all__ = ["add_point_args", "point_setup", "register", "save_figure", "write_manifest"]
+
+POINTS_NOTE = (
+    "Every point is simulated with the same seed (common random numbers across points) and "
+    "stored under <out>/points/ as soon as it finishes, keyed by a hash of its parameters, "
+    "seed, size and fupsim version: rerunning the same command skips finished points, and "
+    "Ctrl-C loses only the points in flight. Results are identical for any --workers and "
+    "with --scheduler."
+)
+
+
+def add_point_args(p: argparse.ArgumentParser) -> None:
+    """SCENARIO, --set, --out and the options that size and place every point."""
+    add_scenario_args(p)
+    p.add_argument(
+        "--out", required=True, metavar="DIR", help="output folder (points/ is kept inside)"
+    )
+    p.add_argument(
+        "--seed", type=non_negative_int, help="root random seed (default: simulation.seed)"
+    )
+    p.add_argument(
+        "--replications",
+        type=positive_int,
+        help="replicates per point (default: sweep.replications, else 2)",
+    )
+    p.add_argument(
+        "--patients",
+        type=positive_int,
+        help="adults per replicate per point (default: sweep.patients, else 2,000)",
+    )
+    p.add_argument(
+        "--workers", type=positive_int, help="local worker processes (default: all cores)"
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="run on a running Dask distributed scheduler, e.g. tcp://127.0.0.1:8786",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bar or table")
+
+
+def point_setup(args: argparse.Namespace) -> tuple[Scenario, PointSize, PointStore, Path]:
+    """Validate the scenario and options; nothing is written yet."""
+    out = check_out_dir(args.out)
+    scenario = scenario_from_args(args)
+    sw = scenario.sweep
+    size = PointSize(
+        seed=scenario.simulation.seed if args.seed is None else args.seed,
+        replications=args.replications or (sw.replications if sw else 2),
+        patients=args.patients or (sw.patients if sw else 2000),
+    )
+    return scenario, size, PointStore(out / "points"), out
+
+
+def write_manifest(
+    out: Path, name: str, scenario: Scenario, size: PointSize, extra: dict[str, Any]
+) -> None:
+    """Write ``<name>_manifest.json``: scenario, seed, sizes, command, versions (atomically)."""
+    from fupsim.experiment import package_versions
+
+    record = {
+        "analysis": name,
+        "fupsim_command": " ".join(sys.argv),
+        "scenario": scenario.resolved(),
+        "seed": size.seed,
+        "replications_per_point": size.replications,
+        "patients_per_point": size.patients,
+        "packages": package_versions(),
+        **extra,
+    }
+    target = out / f"{name}_manifest.json"
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=out)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(record, fh, indent=2, sort_keys=True, default=str)
+    os.replace(tmp, target)
+
+
+def save_figure(plot: Any, data: Any, path: Path, **kwargs: Any) -> Path:
+    """Draw ``plot(data, ax=..., **kwargs)`` on a new figure and save it as PNG atomically."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=kwargs.pop("figsize", (7.5, 4.8)), layout="constrained")
+    plot(data, ax=fig.subplots(), **kwargs)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
+    os.close(fd)
+    try:
+        fig.savefig(tmp, dpi=120)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def register(sub: Any) -> None:
+    """Add the ``sweep`` sub-command."""
+    p = sub.add_parser(
+        "sweep",
+        help="grid sensitivity over a few parameters (resumable); writes sweep.csv",
+        description="Simulate every combination of the values given with --vary (or in the "
+        "scenario's [sweep] vary table) and write sweep.csv: one row per point x protocol, a "
+        "column per varied parameter (named by its dotted key) and the summary metrics. "
+        + POINTS_NOTE,
+        epilog="Examples: --vary ultrasound.sensitivity=0.5:0.9:5 (5 values from 0.5 to 0.9); "
+        "--vary protocol.us-6m.interval_months=4,5,6 (a list).",
+    )
+    add_point_args(p)
+    p.add_argument(
+        "--vary",
+        action="append",
+        default=[],
+        metavar="KEY=VALUES",
+        help="a parameter and its values: key=a,b,c or key=lo:hi:n (repeatable; full grid)",
+    )
+    p.set_defaults(func=_run)
+
+
+def _run(args: argparse.Namespace) -> int:
+    scenario, size, store, out = point_setup(args)
+    vary = parse_vary(args.vary) if args.vary else None
+    result = sweep(
+        scenario,
+        vary,
+        size,
+        store,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        progress=show_progress(args),
+    )
+    write_csv_atomic(result.table, out / "sweep.csv")
+    write_manifest(out, "sweep", scenario, size, {"varied": result.varied, "stats": result.stats})
+    if not args.quiet:
+        print_table(
+            result.table,
+            ["point", *result.varied, "protocol", "screen_detected_per_1000", "cost_per_patient"],
+            title=f"sweep: {result.stats['distinct']} points ({result.stats['reused']} reused), "
+            f"{size.replications} x {size.patients:,} adults each, seed {size.seed}",
+        )
+        print(f"wrote {out}/sweep.csv")
+    return 0

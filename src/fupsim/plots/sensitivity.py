@@ -85,7 +85,7 @@ def plot_tornado(
     ax.xaxis.set_major_formatter(
         FuncFormatter(_money) if abs(base) >= 100 else ax.xaxis.get_major_formatter()
     )
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, frameon=False)
     return ax
 
 

@@ -1,0 +1,262 @@
+"""Report section "Sensitivity analysis": tornado, PSA cloud, acceptability, EVPI, Sobol.
+
+A plug-in section (see :mod:`fupsim.report.sections`): :func:`render` looks in the report
+folder for the tables written by ``fupsim owsa`` / ``psa`` / ``sobol`` (``owsa.csv`` with
+``owsa_tornado.csv``, ``psa.csv``, ``ceac.csv``, ``evpi.csv``, ``sobol.csv``), draws their
+figures into the figures folder and returns the HTML fragment, or None when none is there.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from fupsim.plots.sensitivity import (
+    plot_ceac,
+    plot_evpi,
+    plot_psa_scatter,
+    plot_sobol,
+    plot_tornado,
+)
+
+__all__ = ["INPUTS", "render"]
+
+INPUTS = ("owsa.csv", "psa.csv", "ceac.csv", "evpi.csv", "sobol.csv")
+"""Any of these files in the report folder turns the section on."""
+
+
+def _esc(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _num(value: Any, digits: int = 2) -> str:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return _esc(value)
+    if math.isnan(v):
+        return "–"
+    return f"{v:,.{digits}f}"
+
+
+def _table(frame: pd.DataFrame, columns: dict[str, str], caption: str, digits: int = 2) -> str:
+    head = "".join(f"<th>{_esc(h)}</th>" for h in columns.values())
+    rows = []
+    for rec in frame.to_dict(orient="records"):
+        cells = []
+        for c in columns:
+            v = rec.get(c)
+            numeric = isinstance(v, int | float) and not isinstance(v, bool)
+            cells.append(
+                f'<td class="num">{_num(v, digits)}</td>' if numeric else f"<td>{_esc(v)}</td>"
+            )
+        rows.append(f"<tr>{''.join(cells)}</tr>")
+    return (
+        f"<table><caption>{_esc(caption)}</caption><thead><tr>{head}</tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
+def _figure(
+    plot: Callable[..., Any], data: Any, figures_dir: Path, name: str, caption: str, **kw: Any
+) -> str:
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=kw.pop("figsize", (7.5, 4.8)), layout="constrained")
+    plot(data, ax=fig.subplots(), **kw)
+    figures_dir.mkdir(parents=True, exist_ok=True)
+    fig.savefig(figures_dir / f"{name}.png", dpi=110)
+    return (
+        f'<figure><img src="figures/{name}.png" alt="{_esc(caption)}">'
+        f"<figcaption>{_esc(caption)}</figcaption></figure>"
+    )
+
+
+def _context(report_dir: Path) -> tuple[str, list[str] | None]:
+    """Currency and protocol order from any sensitivity manifest (or a run manifest)."""
+    for name in ("psa_manifest.json", "owsa_manifest.json", "sobol_manifest.json", "manifest.json"):
+        try:
+            scenario = json.loads((report_dir / name).read_text())["scenario"]
+            return str(scenario["costs"]["currency"]), [p["name"] for p in scenario["protocol"]]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return "USD", None
+
+
+def _owsa(report_dir: Path, figures_dir: Path, currency: str) -> str:
+    path = report_dir / "owsa_tornado.csv"
+    if not path.is_file():
+        return '<p class="note">owsa.csv is present but owsa_tornado.csv is not; rerun fupsim owsa.</p>'
+    tornado = pd.read_csv(path)
+    if tornado.empty:
+        return ""
+    out = tornado.iloc[0]
+    parts = [
+        "<h3>One-way sensitivity</h3>",
+        f"<p>Each parameter with a range was moved alone from low to high; bars show "
+        f"{_esc(out['outcome'])} of {_esc(out['protocol'])} at the two ends, widest swing first. "
+        "The threshold is where the protocol with the highest net monetary benefit changes.</p>",
+        _figure(
+            plot_tornado,
+            tornado,
+            figures_dir,
+            "tornado",
+            "Tornado diagram",
+            currency=currency,
+            figsize=(7.5, max(2.5, 0.35 * min(15, len(tornado)) + 1.4)),
+        ),
+        _table(
+            tornado.head(15),
+            {
+                "parameter": "Parameter",
+                "low_value": "Low",
+                "high_value": "High",
+                "outcome_at_low": "Outcome at low",
+                "outcome_at_high": "Outcome at high",
+                "swing": "Swing",
+                "threshold_value": "Threshold value",
+                "threshold_switch": "Preferred protocol changes",
+                "confidence": "Confidence",
+            },
+            f"Parameters ranked by swing of {out['outcome']} ({out['protocol']})",
+        ),
+    ]
+    return "\n".join(parts)
+
+
+def _psa(report_dir: Path, figures_dir: Path, currency: str, order: list[str] | None) -> str:
+    parts = ["<h3>Probabilistic sensitivity analysis</h3>"]
+    if (report_dir / "psa.csv").is_file():
+        draws = pd.read_csv(report_dir / "psa.csv")
+        effect = next(
+            (
+                c
+                for c in ("screen_detected_per_patient", "interval_cases_averted_per_patient")
+                if c in draws
+            ),
+            "screen_detected_per_1000",
+        )
+        parts.append(
+            f"<p>{draws['draw'].nunique():,} parameter draws; every protocol simulated per draw "
+            "against the same simulated people.</p>"
+        )
+        parts.append(
+            _figure(
+                plot_psa_scatter,
+                draws,
+                figures_dir,
+                "psa_scatter",
+                "Cost and effect of each PSA draw",
+                effect=effect,
+                order=order,
+                currency=currency,
+            )
+        )
+    if (report_dir / "ceac.csv").is_file():
+        acc = pd.read_csv(report_dir / "ceac.csv")
+        parts.append(
+            _figure(
+                plot_ceac,
+                acc,
+                figures_dir,
+                "ceac",
+                "Acceptability: probability that each protocol has the highest net benefit "
+                "(grey band: protocol with the highest expected net benefit)",
+                order=order,
+                currency=currency,
+            )
+        )
+        wide = acc.pivot(index="wtp", columns="protocol", values="probability").reset_index()
+        names = [p for p in (order or list(wide.columns[1:])) if p in wide.columns]
+        cols = {"wtp": f"WTP ({currency} per unit of effect)"}
+        cols.update({p: f"P(highest net benefit): {p}" for p in names})
+        parts.append(
+            _table(wide, cols, "Probability of highest net benefit by willingness to pay", 3)
+        )
+    if (report_dir / "evpi.csv").is_file():
+        info = pd.read_csv(report_dir / "evpi.csv")
+        parts.append(
+            _figure(
+                plot_evpi,
+                info,
+                figures_dir,
+                "evpi",
+                "Expected value of perfect information per person",
+                currency=currency,
+            )
+        )
+        parts.append(
+            _table(
+                info,
+                {"wtp": f"WTP ({currency})", "evpi": f"EVPI per person ({currency})"},
+                "Expected value of perfect information",
+            )
+        )
+    return "\n".join(parts)
+
+
+def _sobol(report_dir: Path, figures_dir: Path) -> str:
+    idx = pd.read_csv(report_dir / "sobol.csv")
+    if idx.empty:
+        return ""
+    return "\n".join(
+        [
+            "<h3>Sobol indices</h3>",
+            "<p>Share of the outcome's variance due to each parameter alone (S1) and with its "
+            "interactions (ST), each uniform over its range; bars show 95% bootstrap intervals.</p>",
+            _figure(
+                plot_sobol,
+                idx,
+                figures_dir,
+                "sobol",
+                "First-order and total Sobol indices",
+                figsize=(7.5, max(2.5, 0.35 * min(15, len(idx)) + 1.4)),
+            ),
+            _table(
+                idx,
+                {
+                    "parameter": "Parameter",
+                    "S1": "S1",
+                    "S1_conf": "S1 ±95%",
+                    "ST": "ST",
+                    "ST_conf": "ST ±95%",
+                },
+                "Sobol indices",
+                3,
+            ),
+        ]
+    )
+
+
+def render(report_dir: Path, figures_dir: Path) -> str | None:
+    """The section's HTML, or None when no sensitivity result is in ``report_dir``.
+
+    Parameters
+    ----------
+    report_dir : Path
+        The report folder, which may hold ``owsa.csv``, ``psa.csv``, ``ceac.csv``,
+        ``evpi.csv``, ``sobol.csv`` (written there by the sensitivity commands).
+    figures_dir : Path
+        Where to write ``tornado.png``, ``psa_scatter.png``, ``ceac.png``, ``evpi.png``,
+        ``sobol.png`` (referred to as ``figures/<name>.png``).
+    """
+    report_dir, figures_dir = Path(report_dir), Path(figures_dir)
+    present = {name for name in INPUTS if (report_dir / name).is_file()}
+    if not present:
+        return None
+    currency, order = _context(report_dir)
+    body = []
+    if "owsa.csv" in present:
+        body.append(_owsa(report_dir, figures_dir, currency))
+    if present & {"psa.csv", "ceac.csv", "evpi.csv"}:
+        body.append(_psa(report_dir, figures_dir, currency, order))
+    if "sobol.csv" in present:
+        body.append(_sobol(report_dir, figures_dir))
+    inner = "\n".join(b for b in body if b)
+    return f'<section id="sensitivity"><h2>Sensitivity analysis</h2>\n{inner}\n</section>'

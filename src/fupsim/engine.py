@@ -10,7 +10,6 @@ done (a run stopped ``until=horizon`` would silently drop them).
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -30,6 +29,7 @@ __all__ = ["ArmResult", "ServiceLog", "arm_events", "simulate_arm"]
 _K = {name: i for i, name in enumerate(EVENT_KINDS)}
 _END = {name: i for i, name in enumerate(END_REASONS)}
 _V = VISIT_CODES
+_NEVER = np.iinfo(np.int64).max  # a ready day that never comes
 
 
 @dataclass(frozen=True)
@@ -113,14 +113,18 @@ class _Calendar:
         self.st, self.plan, self.sv, self.examine = st, plan, service, examine
         self.n, self.k = n, k
         self.visit_day = plan.days.copy()
+        self.flat_days = plan.days.ravel()
+        self.flat_attend = plan.attend.ravel()
+        self.flat_lost = plan.lost_after.ravel()
         self.per_visit = np.float32(scenario.attendance.per_visit)
         self.rebook = plan.protocol.rebook_missed_after_days
         self.horizon = int(nominal_day(scenario.simulation.horizon_months))
         self.vnext = np.zeros(n, dtype=np.int64)
         self.due = np.zeros(n, dtype=np.int64)  # first clinic day on or after the due date
-        self.u_att = (
-            plan.u_attend[0].copy() if self.rebook and plan.u_attend is not None and k else None
-        )
+        self.ready = np.full(n, _NEVER, dtype=np.int64)  # clinic day a person joins the queue
+        self.u_att = None
+        if self.rebook is not None and plan.u_attend is not None and k:
+            self.u_att = plan.u_attend[0].copy()
         days = service.last_day + 1
         self.appointments = np.zeros(days, dtype=np.int64)
         self.escalated = np.zeros(days, dtype=np.int64)
@@ -131,44 +135,25 @@ class _Calendar:
         self.wait_total = np.zeros(n)
         self.n_overdue = np.zeros(n, dtype=np.int16)
         self.n_escalated = np.zeros(n, dtype=np.int16)
-        self.buckets: dict[int, list[np.ndarray]] = {}
-        self.heap: list[int] = []
         self.queue = np.zeros(0, dtype=np.int64)
         if k:
-            everyone = np.arange(n, dtype=np.int64)
             first = service.arrival_day + plan.days[0]
-            self._book(everyone, first, first)
+            self._book(np.arange(n, dtype=np.int64), first, first)
 
     def _book(self, p: np.ndarray, ready: np.ndarray | int, due: np.ndarray | int) -> None:
         """Queue people ``p`` from service day ``ready`` for an appointment due on ``due``."""
-        if p.size == 0:
-            return
         cdw = self.sv.clinic_days_per_week
         self.due[p] = next_clinic_day(due, cdw)
-        start = np.broadcast_to(next_clinic_day(ready, cdw), p.shape)
-        order = np.argsort(start, kind="stable")
-        start, p = start[order], p[order]
-        days, first = np.unique(start, return_index=True)
-        for day, group in zip(days.tolist(), np.split(p, first[1:]), strict=True):
-            bucket = self.buckets.get(day)
-            if bucket is None:
-                self.buckets[day] = [group]
-                heapq.heappush(self.heap, day)
-            else:
-                bucket.append(group)
+        self.ready[p] = next_clinic_day(ready, cdw)
 
     def clinic(self, env: simpy.Environment) -> simpy.events.ProcessGenerator:
         """SimPy process: one event per clinic day on which anyone is waiting or due."""
         sv, cdw, today = self.sv, self.sv.clinic_days_per_week, -1
         while True:
-            while self.heap and self.heap[0] <= today:
-                heapq.heappop(self.heap)
             if self.queue.size:
                 day = int(next_clinic_day(today + 1, cdw))
-            elif self.heap:
-                day = heapq.heappop(self.heap)
             else:
-                return
+                day = int(self.ready.min(initial=_NEVER))
             if day > sv.last_day:
                 return
             yield env.timeout(day - env.now)
@@ -177,13 +162,13 @@ class _Calendar:
 
     def _day(self, day: int) -> None:
         st, sv = self.st, self.sv
-        new = self.buckets.pop(day, None)
+        new = np.flatnonzero(self.ready == day)
         queue = self.queue
-        if new is not None:
-            queue = np.concatenate([queue, *new])
+        if new.size:
+            self.ready[new] = _NEVER
+            queue = np.concatenate([queue, new]) if queue.size else new
             queue = queue[np.argsort(self.due[queue] * self.n + queue, kind="stable")]
-        rel = day - sv.arrival_day[queue]
-        keep = st.alive_until[queue] > rel  # people who presented leave the queue
+        keep = st.alive_until[queue] > day - sv.arrival_day[queue]  # presented: leave the queue
         if not keep.all():
             queue = queue[keep]
         slots = max(sv.slots_per_day - int(sv.background[day]), 0)
@@ -202,55 +187,56 @@ class _Calendar:
             self._serve(served, day, n_regular)
 
     def _serve(self, p: np.ndarray, day: int, n_regular: int) -> None:
-        st, sv, plan = self.st, self.sv, self.plan
-        wait = day - self.due[p]
-        measured = (self.due[p] >= sv.measure_from_day) & (self.due[p] < sv.measure_to_day)
-        self.waits.append(wait[measured])
+        st, sv, plan, n = self.st, self.sv, self.plan, self.n
+        due = self.due[p]
+        wait = day - due
+        self.waits.append(wait[(due >= sv.measure_from_day) & (due < sv.measure_to_day)])
+        late = wait > 0
         self.wait_sum[day] = wait.sum()
-        self.overdue[day] = int((wait > 0).sum())
+        self.overdue[day] = np.count_nonzero(late)
         self.wait_total[p] += wait
-        self.n_overdue[p] += wait > 0
+        self.n_overdue[p] += late
         self.n_escalated[p[n_regular:]] += 1
         v = self.vnext[p]
+        flat = v * n + p
         rel = day - sv.arrival_day[p]
-        self.visit_day[v, p] = rel
-        att = self.u_att[p] < self.per_visit if self.u_att is not None else plan.attend[v, p]
+        self.visit_day.ravel()[flat] = rel
+        att = self.u_att[p] < self.per_visit if self.u_att is not None else self.flat_attend[flat]
+        st.code.ravel()[flat] = np.where(att, _V["negative"], _V["missed"])
         miss = ~att
-        st.code[v, p] = np.where(att, _V["negative"], _V["missed"])
         st.n_missed[p[miss]] += 1
-        finished = np.ones(p.size, dtype=bool)
         if self.rebook is not None and self.u_att is not None and miss.any():
             again = rel + self.rebook
-            nxt = np.where(
-                v + 1 < self.k, plan.days[np.minimum(v + 1, self.k - 1), p], self.horizon + 1
-            )
+            after = np.minimum(flat + n, self.flat_days.size - 1)
+            nxt = np.where(v + 1 < self.k, self.flat_days[after], self.horizon + 1)
             redo = miss & (again <= self.horizon) & (again < nxt)
             pr = p[redo]
             # given a miss (u >= p), (u - p) / (1 - p) is a fresh uniform for the next attempt
             self.u_att[pr] = (self.u_att[pr] - self.per_visit) / (1 - self.per_visit)
             self._book(pr, day + self.rebook, day + self.rebook)
-            finished = ~redo
+            if redo.any():
+                done = ~redo
+                p, v, flat, rel, att = p[done], v[done], flat[done], rel[done], att[done]
         if att.any():
             self.examine(v[att], p[att], rel[att])
-        p, v, rel = p[finished], v[finished], rel[finished]
         going = (st.stop_day[p] > rel) & (st.alive_until[p] > rel)
-        lost = going & plan.lost_after[v, p]
-        st.stop_day[p[lost]] = rel[lost]
-        st.end_reason[p[lost]] = _END["lost_to_follow_up"]
+        lost = going & self.flat_lost[flat]
+        if lost.any():
+            st.stop_day[p[lost]] = rel[lost]
+            st.end_reason[p[lost]] = _END["lost_to_follow_up"]
         go = going & ~lost & (v + 1 < self.k)
-        p, v, rel = p[go], v[go] + 1, rel[go]
-        self.vnext[p] = v
+        p, flat, rel = p[go], flat[go] + n, rel[go]
+        self.vnext[p] += 1
         if self.u_att is not None and plan.u_attend is not None:
-            self.u_att[p] = plan.u_attend[v, p]
+            self.u_att[p] = plan.u_attend.ravel()[flat]
         arrive = sv.arrival_day[p]
-        due = arrive + plan.days[v, p]
-        self._book(p, np.maximum(due, arrive + rel + 1), due)
+        due_next = arrive + self.flat_days[flat]
+        self._book(p, np.maximum(due_next, arrive + rel + 1), due_next)
 
     def log(self) -> ServiceLog:
         """What the calendar did; people still waiting at its end are censored there."""
         sv = self.sv
-        left = [self.queue, *(g for groups in self.buckets.values() for g in groups)]
-        waiting = np.concatenate(left) if left else np.zeros(0, dtype=np.int64)
+        waiting = np.concatenate([self.queue, np.flatnonzero(self.ready != _NEVER)])
         due = self.due[waiting]
         measured = (due >= sv.measure_from_day) & (due < sv.measure_to_day) & (due <= sv.last_day)
         waits = [*self.waits, sv.last_day - due[measured]]
@@ -340,11 +326,10 @@ def simulate_arm(
         st.last_scan[p] = day
         st.cost[p] += scan_unit * _discount(day, costs.discount_rate)
         detectable = st.onset_day[p] <= day
-        us_pos = np.where(
-            detectable, plan.u_ultrasound[v, p] < sens[p], plan.u_ultrasound[v, p] < fp_us
-        )
+        u_us, u_ct = plan.u_ultrasound[v, p], plan.u_ct[v, p]
+        us_pos = np.where(detectable, u_us < sens[p], u_us < fp_us)
         recall = us_pos & (plan.u_recall[v, p] < ct_done)
-        ct_pos = recall & np.where(detectable, plan.u_ct[v, p] < ct_sens, plan.u_ct[v, p] < ct_fp)
+        ct_pos = recall & np.where(detectable, u_ct < ct_sens, u_ct < ct_fp)
         if us_pos.any():
             code = np.where(
                 ct_pos, _V["ct_positive"], np.where(recall, _V["ct_negative"], _V["positive_no_ct"])

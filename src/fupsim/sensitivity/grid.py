@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fupsim.scenario import Scenario, ScenarioError, get_value, with_overrides
+from fupsim.scenario import Scenario, ScenarioError, get_value, parse_overrides, with_overrides
 from fupsim.sensitivity.runner import PointSize, PointStore, run_points
 
 __all__ = ["SweepResult", "expand_spec", "grid_overrides", "parse_vary", "sweep"]
@@ -29,10 +28,8 @@ MAX_GRID_POINTS = 100_000
 
 
 def _toml_value(raw: str) -> Any:
-    try:
-        return tomllib.loads(f"v = {raw}")["v"]
-    except tomllib.TOMLDecodeError:
-        return raw  # a bare word is taken as a string
+    """One value read as ``--set`` reads it (TOML; a bare word is a string)."""
+    return parse_overrides([f"v={raw}"])["v"]
 
 
 def _clean(x: float) -> float | int:

@@ -1,0 +1,25 @@
+"""Regenerate the golden back-test file — only on purpose, when a model change is intended.
+
+    .venv/bin/python tests/golden/regenerate.py
+
+Then read the diff of ``baseline_small_summary.csv`` and say in the commit why it changed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import fupsim
+
+HERE = Path(__file__).resolve().parent
+ARGS = {"seed": 5, "replications": 2, "patients": 2000, "workers": 1, "events": False}
+
+
+def summary():  # type: ignore[no-untyped-def]
+    sc = fupsim.load_scenario(HERE.parents[1] / "scenarios" / "baseline.toml")
+    return fupsim.run(sc, **ARGS).summary()
+
+
+if __name__ == "__main__":
+    summary().to_csv(HERE / "baseline_small_summary.csv", index=False, float_format="%.12g")
+    print(f"wrote {HERE / 'baseline_small_summary.csv'}")

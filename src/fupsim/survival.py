@@ -225,8 +225,9 @@ def _survdiff_row(
     present = [i for i, t in enumerate(times) if len(t)]
     if len(present) >= 2 and event.any():
         with np.errstate(divide="ignore", invalid="ignore"):
-            chisq, p = survdiff(time, event, group)
-        row.update(statistic=float(chisq), p_value=float(p), df=len(present) - 1)
+            chisq, _ = survdiff(time, event, group)
+        df = len(present) - 1  # p from the upper tail: survdiff's 1 - cdf underflows to 0
+        row.update(statistic=float(chisq), p_value=float(sps.chi2.sf(chisq, df)), df=df)
     return row
 
 

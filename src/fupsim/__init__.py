@@ -2,6 +2,7 @@
 
 from fupsim.distributions import from_mean
 from fupsim.experiment import RunResult, load_run, run
+from fupsim.report import build_report
 from fupsim.scenario import Scenario, ScenarioError, load_scenario, with_overrides
 from fupsim.stats import Comparison, compare
 
@@ -13,6 +14,7 @@ __all__ = [
     "Scenario",
     "ScenarioError",
     "__version__",
+    "build_report",
     "compare",
     "from_mean",
     "load_run",

@@ -5,7 +5,20 @@ Each module defines ``register(subparsers)``, which adds its parser and sets ``f
 
 from __future__ import annotations
 
-from fupsim.commands import cohort, compare, owsa, psa, run, sobol, sweep, validate
+from fupsim.commands import (
+    capacity,
+    cohort,
+    compare,
+    owsa,
+    psa,
+    report,
+    run,
+    sobol,
+    sweep,
+    validate,
+)
 
 COMMANDS = [validate, cohort, run, compare]
 COMMANDS += [sweep, owsa, psa, sobol]
+COMMANDS += [report]
+COMMANDS += [capacity]

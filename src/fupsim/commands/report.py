@@ -1,0 +1,111 @@
+"""``fupsim report``: run a scenario (or read a run folder) and write the HTML report."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+from pathlib import Path
+from typing import Any
+
+from fupsim.commands.common import (
+    add_execution_args,
+    add_scenario_args,
+    check_out_dir,
+    scenario_from_args,
+    show_progress,
+)
+from fupsim.experiment import RunResult, run
+from fupsim.scenario import ScenarioError
+
+
+def register(sub: Any) -> None:
+    """Add the ``report`` sub-command."""
+    p = sub.add_parser(
+        "report",
+        help="run + compare + figures + HTML: write DIR/index.html and DIR/figures/*.png",
+        description="Simulate a scenario and write a self-contained report folder: index.html "
+        "(summary and recommendation, methods, parameters, results, comparison, "
+        "cost-effectiveness, validation), figures/*.png, the run files and tables/*.csv. Give a "
+        "run folder (one holding manifest.json, e.g. from 'fupsim run') instead of a .toml to "
+        "re-render it without simulating. The folder appears whole or not at all.",
+    )
+    add_scenario_args(p)
+    p.add_argument(
+        "--out", required=True, metavar="DIR", help="report folder, e.g. reports/baseline"
+    )
+    add_execution_args(p)
+    p.add_argument(
+        "--no-validation",
+        action="store_true",
+        help="skip the closed-form validation checks (about 2 s)",
+    )
+    p.set_defaults(func=_run)
+
+
+def _command(args: argparse.Namespace, result: RunResult | None) -> str:
+    """The command line that rebuilds this report."""
+    parts = ["fupsim", "report", str(args.scenario), "--out", str(args.out)]
+    if result is not None:
+        m = result.manifest
+        parts += [
+            "--seed",
+            str(m.get("seed")),
+            "--replications",
+            str(m.get("replications")),
+            "--patients",
+            str(m.get("patients")),
+        ]
+        for item in args.overrides:
+            parts += ["--set", item]
+    return shlex.join(parts)
+
+
+def _run(args: argparse.Namespace) -> int:
+    from fupsim.report import build_report
+
+    out = check_out_dir(args.out)
+    source = Path(args.scenario)
+    if source.is_dir():
+        given = [
+            flag
+            for flag, value in (
+                ("--set", args.overrides),
+                ("--seed", args.seed),
+                ("--replications", args.replications),
+                ("--patients", args.patients),
+            )
+            if value
+        ]
+        if given:
+            raise ScenarioError(
+                f"{given[0]}: not allowed with a run folder ({args.scenario!r}); "
+                "give a .toml scenario to simulate anew"
+            )
+        build_report(
+            source,
+            out,
+            command=_command(args, None),
+            progress=show_progress(args),
+            validation=not args.no_validation,
+        )
+    else:
+        scenario = scenario_from_args(args)
+        result = run(
+            scenario,
+            seed=args.seed,
+            replications=args.replications,
+            patients=args.patients,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            progress=show_progress(args),
+        )
+        build_report(
+            result,
+            out,
+            command=_command(args, result),
+            progress=show_progress(args),
+            validation=not args.no_validation,
+        )
+    if not args.quiet:
+        print(f"wrote {out}/index.html (figures in {out}/figures, tables in {out}/tables)")
+    return 0

@@ -1,0 +1,240 @@
+"""The report's figures: each drawn by a ``fupsim.plots`` function and written as a PNG file."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from fupsim.experiment import RunResult
+from fupsim.plots.style import protocol_colors
+
+__all__ = ["DPI", "FigureFile", "write_figures"]
+
+DPI = 110
+
+
+@dataclass(frozen=True)
+class FigureFile:
+    """A written figure: file name in ``figures/``, alt text and the caption's HTML."""
+
+    name: str
+    alt: str
+    caption: str
+
+    @property
+    def src(self) -> str:
+        """Path relative to ``index.html``."""
+        return f"figures/{self.name}"
+
+
+def _save(fig: Any, path: Path) -> None:
+    fig.savefig(path, dpi=DPI, facecolor="white")
+
+
+def _new(width: float, height: float, nrows: int = 1, ncols: int = 1) -> tuple[Any, Any]:
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False)
+    return fig, axes
+
+
+def write_figures(
+    result: RunResult,
+    summary: pd.DataFrame,
+    icer: pd.DataFrame,
+    curves: pd.DataFrame,
+    figures_dir: Path,
+    *,
+    onset_curves: pd.DataFrame | None = None,
+    tick: Callable[[], None] = lambda: None,
+) -> list[FigureFile]:
+    """Draw every figure of the report and write it to ``figures_dir`` as PNG.
+
+    Parameters
+    ----------
+    result : RunResult
+        The run (scenario and per-patient outcomes).
+    summary : DataFrame
+        ``result.summary()``.
+    icer : DataFrame
+        ICER table (:func:`fupsim.report.analysis.icer_with_intervals`).
+    curves : DataFrame
+        Cumulative detection curves over follow-up (proportions of people followed).
+    onset_curves : DataFrame, optional
+        Curves since onset from ``fupsim.stats.compare`` (``detection_curves``), drawn beside.
+    tick : callable
+        Called after each figure (progress display).
+
+    Returns
+    -------
+    list of FigureFile
+        In the order they appear in the report.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from fupsim.plots import cohort as pc
+    from fupsim.plots import economics as pe
+    from fupsim.plots import results as pr
+
+    sc = result.scenario
+    figures_dir.mkdir(parents=True, exist_ok=True)
+    colors = protocol_colors(sc.protocol_names)
+    cur, year = sc.costs.currency, sc.costs.year
+    first = sc.protocol_names[0]
+    people = result.outcomes[result.outcomes["protocol"] == first]
+    out: list[FigureFile] = []
+
+    fig, ax = _new(13.5, 7.6, 2, 3)
+    pc.plot_age(people, ax=ax[0, 0])
+    pc.plot_sex(people, ax=ax[0, 1], female_share=sc.cohort.female_share)
+    pc.plot_lobe(people, ax=ax[0, 2], expected=sc.cohort.lobe.model_dump())
+    pc.plot_foci(people, ax=ax[1, 0], multiple_share=sc.cohort.multiple_foci_share)
+    pc.plot_causes(people, ax=ax[1, 1], expected=sc.cohort.causes)
+    if sc.prenatal.screened > 0:
+        pc.plot_prenatal(people, ax=ax[1, 2], screened=sc.prenatal.screened, article_rate=0.00057)
+    else:
+        ax[1, 2].set_axis_off()
+        ax[1, 2].text(
+            0.5, 0.5, "no prenatal stream\n(prenatal.screened = 0)", ha="center", va="center"
+        )
+    _save(fig, figures_dir / "cohort.png")
+    out.append(
+        FigureFile(
+            "cohort.png",
+            "Simulated cohort against the source article",
+            "The simulated cohort (blue bars) against the source article's description "
+            "and the scenario's inputs (orange diamonds or dashed line). Adults only, "
+            "except the prenatal panel; all replicates pooled.",
+        )
+    )
+    tick()
+
+    fig, axes = _new(8.5, 4.8)
+    pr.plot_yield(summary, ax=axes[0, 0], colors=colors)
+    _save(fig, figures_dir / "yield.png")
+    out.append(
+        FigureFile(
+            "yield.png",
+            "Yield per protocol",
+            "Relevant changes per 1,000 people followed, by how they came to light. "
+            "Error bars: 95% Monte Carlo intervals (mean ± 1.96 SE over replicates).",
+        )
+    )
+    tick()
+
+    since_onset = None
+    if onset_curves is not None and len(onset_curves):
+        since_onset = onset_curves[onset_curves["estimator"] == "cumulative-incidence"]
+    fig, axes = _new(
+        13.0 if since_onset is not None else 8.5, 4.8, 1, 2 if since_onset is not None else 1
+    )
+    pr.plot_detection_curves(
+        curves,
+        ax=axes[0, 0],
+        colors=colors,
+        scale=1000.0,
+        ylabel="Screen-detected changes per 1,000 people",
+        horizon_months=sc.simulation.horizon_months,
+        title="Over follow-up (bands: 95% CI over replicates)",
+    )
+    caption = (
+        "Left: screen-detected changes per 1,000 people by months since the index scan; "
+        "bands: 95% interval over replicates; dotted line: end of follow-up."
+    )
+    if since_onset is not None:
+        pr.plot_detection_curves(
+            since_onset,
+            ax=axes[0, 1],
+            colors=colors,
+            scale=100.0,
+            ylabel="Changes screen-detected (% of changes)",
+            xlabel="Months since onset of the change",
+            title="Since onset (Aalen–Johansen, bands: 95% CI)",
+        )
+        caption += (
+            " Right: share of relevant changes found by a scheduled scan by months since "
+            "the change began, with clinical presentation as a competing event "
+            "(fupsim.stats; Aalen–Johansen cumulative incidence)."
+        )
+    _save(fig, figures_dir / "detection.png")
+    out.append(FigureFile("detection.png", "Cumulative detection over follow-up", caption))
+    tick()
+
+    fig, axes = _new(13.0, 4.6, 1, 2)
+    pr.plot_scans(summary, ax=axes[0, 0], colors=colors)
+    pr.plot_workups(summary, ax=axes[0, 1], colors=colors)
+    _save(fig, figures_dir / "workload.png")
+    out.append(
+        FigureFile(
+            "workload.png",
+            "Scans and CT work-ups",
+            "Left: ultrasound scans per person over the horizon, attended and missed. "
+            "Right: CT work-ups per 1,000 people, all and false-positive (no detectable "
+            "change present). Error bars: 95% Monte Carlo intervals.",
+        )
+    )
+    tick()
+
+    fig, axes = _new(13.0, 4.6, 1, 2)
+    pe.plot_costs(summary, ax=axes[0, 0], colors=colors, currency=cur, year=year)
+    pe.plot_cost_per_detected(summary, ax=axes[0, 1], colors=colors, currency=cur, year=year)
+    _save(fig, figures_dir / "costs.png")
+    out.append(
+        FigureFile(
+            "costs.png",
+            "Costs per person and per screen-detected change",
+            f"Discounted costs in {cur} {year} at {sc.costs.discount_rate:.1%} per year. "
+            "Right: total cost over screen-detected changes (an average, not an "
+            "incremental ratio). Error bars: 95% Monte Carlo intervals.",
+        )
+    )
+    tick()
+
+    fig, axes = _new(9.5, 6.0)
+    pe.plot_cost_effect(icer, ax=axes[0, 0], colors=colors, currency=cur, year=year)
+    _save(fig, figures_dir / "cost_effect.png")
+    out.append(
+        FigureFile(
+            "cost_effect.png",
+            "Cost-effect plane with efficiency frontier",
+            "Each protocol's cost per person against screen-detected changes per 1,000. "
+            "The line joins the efficiency frontier; labels give each step's "
+            f"incremental cost-effectiveness ratio ({cur} per additional "
+            "screen-detected change). Crosses: dominated protocols.",
+        )
+    )
+    tick()
+
+    fig, axes = _new(13.0, 4.6, 1, 2)
+    pr.plot_delay(result.outcomes, ax=axes[0, 0], colors=colors, protocols=sc.protocol_names)
+    screened = [
+        p
+        for p in sc.protocol_names
+        if result.outcomes.loc[result.outcomes["protocol"] == p, "screen_detected"].any()
+    ]
+    pr.plot_lead_time(
+        result.outcomes[result.outcomes["protocol"].isin(screened)],
+        ax=axes[0, 1],
+        colors=colors,
+        protocols=screened,
+    )
+    _save(fig, figures_dir / "delay.png")
+    out.append(
+        FigureFile(
+            "delay.png",
+            "Detection delay and lead time",
+            "Left: months from the onset of a detectable change to its diagnosis, "
+            "screen-detected and clinically presenting changes together. Right: lead "
+            "time, months by which a screen diagnosis precedes the symptoms that would "
+            "have come. Dashed lines: means. The last bin of each panel also holds the few longer "
+            "times (beyond the 99.5th percentile).",
+        )
+    )
+    tick()
+    return out

@@ -1,0 +1,250 @@
+"""Methods, parameter table and footer of the report, filled from the run's own metadata.
+
+The methods table follows the items of CHEERS 2022 (health-economic evaluation reporting) and
+STRESS-DES (reporting of discrete-event simulation studies) that apply to a fupsim run.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from fupsim.report.html import esc
+from fupsim.scenario import Scenario
+
+__all__ = ["footer_html", "methods_html", "parameter_rows", "parameters_html"]
+
+CONFIDENCE = {
+    "M": "measured (primary source)",
+    "M2": "measured (secondary source)",
+    "I": "inferred",
+    "A": "ASSUMPTION",
+}
+SKIP_BLOCKS = ("meta", "protocol", "uncertainty", "analysis")
+
+
+def _dist(value: Any) -> str:
+    if isinstance(value, dict) and "dist" in value:
+        args = ", ".join(f"{k}={_dist(v)}" for k, v in value.items() if k != "dist")
+        return f"{value['dist']}({args})"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={_dist(v)}" for k, v in value.items())
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
+    if isinstance(value, dict) and "dist" not in value:
+        for k, v in value.items():
+            _flatten(f"{prefix}.{k}" if prefix else str(k), v, out)
+    else:
+        out[prefix] = value
+
+
+def parameter_rows(scenario: Scenario) -> pd.DataFrame:
+    """Every model parameter with value, one-way range, PSA distribution, source, confidence.
+
+    A parameter without its own ``[uncertainty]`` entry takes its block's ``source``; the
+    cause-mix shares share the ``cohort.causes`` entry (a joint Dirichlet).
+
+    Returns
+    -------
+    DataFrame
+        ``block, parameter, value, range, psa, source, own_source`` (bool: the parameter's own
+        entry rather than its block's), ``confidence`` and ``assumption`` (bool).
+    """
+    data = scenario.resolved()
+    unc: dict[str, Any] = data.get("uncertainty", {})
+    flat: dict[str, Any] = {}
+    for block, value in data.items():
+        if block not in SKIP_BLOCKS:
+            _flatten(block, value, flat)
+    rows = []
+    for key, value in flat.items():
+        if key.endswith(".source"):
+            continue
+        own = unc.get(key)
+        joint = next((k for k in unc if key.startswith(k + ".")), None)
+        u = own or (unc[joint] if joint else {})
+        block = key.rsplit(".", 1)[0]
+        block_source = flat.get(f"{block}.source") or flat.get(f"{key.split('.')[0]}.source") or ""
+        rng = u.get("range")
+        conf = u.get("confidence", "")
+        psa = _dist(u["psa"]) if "psa" in u else ""
+        alpha = u.get("psa", {}).get("alpha") if joint else None
+        if isinstance(alpha, dict) and key.rsplit(".", 1)[1] in alpha:
+            psa = (
+                f"{u['psa']['dist']} over {joint}: α = {alpha[key.rsplit('.', 1)[1]]:g} "
+                f"of Σα = {sum(alpha.values()):g}"
+            )
+        rows.append(
+            {
+                "block": block,
+                "parameter": key,
+                "value": _dist(value),
+                "range": f"{rng[0]:g} – {rng[1]:g}" if rng else "",
+                "psa": psa,
+                "source": u.get("source") or block_source or "not stated",
+                "own_source": bool(u.get("source")),
+                "confidence": CONFIDENCE.get(conf, "not stated") if conf else "not stated",
+                "assumption": conf == "A",
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def parameters_html(scenario: Scenario) -> str:
+    """The parameter table, grouped by block; assumptions shaded and flagged in words."""
+    rows = parameter_rows(scenario)
+    n_a = int(rows["assumption"].sum())
+    body = []
+    for block, part in rows.groupby("block", sort=False):
+        shared = part.loc[~part["own_source"], "source"]
+        note = f" — source: {esc(shared.iloc[0])}" if len(shared) else ""
+        body.append(f'<tr class="group"><th colspan="6">{esc(block)}{note}</th></tr>')
+        for _, r in part.iterrows():
+            cls = ' class="assumption"' if r["assumption"] else ""
+            conf = (
+                f'<span class="flag">{esc(r["confidence"])}</span>'
+                if r["assumption"]
+                else esc(r["confidence"])
+            )
+            src = esc(r["source"]) if r["own_source"] else "(block source)"
+            psa = esc(r["psa"])
+            body.append(
+                f"<tr{cls}><td>{esc(r['parameter'])}</td><td>{esc(r['value'])}</td>"
+                f"<td>{esc(r['range'])}</td><td>{psa}</td><td>{src}</td><td>{conf}</td></tr>"
+            )
+    head = "".join(
+        f"<th>{h}</th>"
+        for h in (
+            "Parameter (unit in its name; times in months)",
+            "Value",
+            "One-way range",
+            "PSA distribution",
+            "Source",
+            "Confidence",
+        )
+    )
+    return (
+        f"<p>All {len(rows)} parameters of the run, grouped by scenario block. Rows shaded and "
+        f'marked <span class="flag">ASSUMPTION</span> ({n_a} parameters) have no source that '
+        "supports the value: they need expert review or local data. “Not stated” means the "
+        "scenario gives no confidence code for that value (the scenario file's comments may). "
+        "The range is the one-way sensitivity range, PSA the distribution for probabilistic "
+        "analysis; sources cite PARAMETERS.md IDs. Probabilities and shares are 0–1; costs in "
+        f"{esc(scenario.costs.currency)} {scenario.costs.year}.</p>"
+        '<table id="parameter-table" class="params"><caption>Model parameters</caption>'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    )
+
+
+def _schedule(p: Any, horizon: float) -> str:
+    months = p.visit_months(horizon)
+    if not months:
+        return "no scheduled scans"
+    shown = ", ".join(f"{m:g}" for m in months[:8]) + (" …" if len(months) > 8 else "")
+    every = f"every {p.interval_months:g} months; " if p.interval_months else ""
+    stop = f"; stop after {p.stop_after_stable} stable scans" if p.stop_after_stable else ""
+    return f"{every}{len(months)} visits at months {shown}{stop}"
+
+
+def methods_html(scenario: Scenario, manifest: dict[str, Any], summary: pd.DataFrame) -> str:
+    """The methods table (CHEERS 2022 / STRESS-DES items) filled from the scenario and manifest."""
+    sim, costs = scenario.simulation, scenario.costs
+    reps, patients = (
+        int(manifest.get("replications", sim.replications)),
+        int(manifest.get("patients", sim.patients)),
+    )
+    se = summary.set_index("protocol")
+    mc = "; ".join(
+        f"{esc(p)}: screen-detected {r['screen_detected_per_1000']:.1f} ± {r['screen_detected_per_1000_se']:.2f} "
+        f"per 1,000, cost {r['cost_per_patient']:,.0f} ± {r['cost_per_patient_se']:,.1f}"
+        for p, r in se.iterrows()
+    )
+    protocols = "".join(
+        f"<li><b>{esc(p.name)}</b>: {esc(_schedule(p, sim.horizon_months))}"
+        f"{' — ' + esc(p.description) if p.description else ''}</li>"
+        for p in scenario.protocol
+    )
+    items = [
+        (
+            "Model type (CHEERS 15; STRESS-DES 1.3)",
+            "Individual-level discrete-event simulation (SimPy clinic calendar; patients who do not "
+            "interact handled as numpy arrays). Latent natural history by cause: constant onset hazard "
+            "of a detectable relevant change, then a preclinical sojourn before clinical presentation.",
+        ),
+        (
+            "Population (CHEERS 7)",
+            f"{patients:,} simulated adults with an incidental intrahepatic calcification per replicate"
+            + (
+                f", plus fetal findings from {scenario.prenatal.screened:,} scanned pregnancies"
+                if scenario.prenatal.screened
+                else ""
+            )
+            + f". Scenario: {esc(scenario.meta.description)}",
+        ),
+        ("Comparators (CHEERS 9)", f"<ul>{protocols}</ul>"),
+        (
+            "Perspective (CHEERS 10)",
+            "Health-care payer: ultrasound scans, clinic visits, CT work-ups and treatment of relevant "
+            "changes (early after screen detection, late after clinical presentation).",
+        ),
+        ("Time horizon (CHEERS 11)", f"{sim.horizon_months:g} months from the index scan"),
+        (
+            "Discount rate (CHEERS 12)",
+            f"{costs.discount_rate:.1%} per year for costs, applied continuously in time",
+        ),
+        (
+            "Outcome (CHEERS 13)",
+            "Relevant changes found by a scheduled scan (screen-detected) per person; also interval "
+            "cases, changes undetected at the horizon, detection delay and lead time",
+        ),
+        ("Currency and price year (CHEERS 16)", f"{esc(costs.currency)} {costs.year}"),
+        (
+            "Random numbers (STRESS-DES 5.3)",
+            f"numpy SeedSequence, root seed {manifest.get('seed', sim.seed)}, one child per replicate; "
+            "common random numbers: every protocol sees the same people and latent histories",
+        ),
+        (
+            "Replications and run length (STRESS-DES 4.4)",
+            f"{reps} replicates × {patients:,} adults × {len(scenario.protocol)} protocols; a closed "
+            "cohort over the horizon, so no warm-up period",
+        ),
+        ("Monte Carlo error (STRESS-DES 4.4)", f"mean ± standard error over replicates — {mc}"),
+        (
+            "Characterising uncertainty (CHEERS 20)",
+            "Intervals in this report are Monte Carlo intervals over replicates (paired by replicate "
+            "for contrasts). Parameter uncertainty: see the sensitivity section when it was run.",
+        ),
+        (
+            "Software and run (STRESS-DES 5.1–5.4)",
+            f"fupsim {esc(manifest.get('packages', {}).get('fupsim', '?'))}, Python "
+            f"{esc(manifest.get('packages', {}).get('python', '?'))}; wall time "
+            f"{manifest.get('wall_time_seconds', float('nan'))} s on {manifest.get('workers', '?')} "
+            "worker process(es)",
+        ),
+    ]
+    rows = "".join(f"<tr><th>{esc(k)}</th><td>{v}</td></tr>" for k, v in items)
+    return (
+        '<table id="methods-table"><caption>Methods: the applicable CHEERS 2022 and STRESS-DES '
+        f"items</caption><thead><tr><th>Item</th><th>This run</th></tr></thead><tbody>{rows}"
+        "</tbody></table>"
+    )
+
+
+def footer_html(manifest: dict[str, Any], command: str) -> str:
+    """Package versions, git revision and the command that reproduces the report."""
+    pkgs = ", ".join(f"{esc(k)} {esc(v)}" for k, v in sorted(manifest.get("packages", {}).items()))
+    rev = manifest.get("git_revision") or "not recorded (not run from a git checkout)"
+    return (
+        f"<p><b>Reproduce:</b> <code>{esc(command)}</code></p>"
+        f"<p><b>Git revision:</b> <code>{esc(rev)}</code></p>"
+        f"<p><b>Package versions:</b> {pkgs}</p>"
+        "<p>Generated by fupsim. The run folder beside this page holds summary.csv, "
+        "outcomes.parquet, events.parquet and manifest.json (the resolved scenario); "
+        "<code>fupsim report &lt;this folder&gt; --out &lt;folder&gt;</code> re-renders it without "
+        "simulating.</p>"
+    )

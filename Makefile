@@ -27,7 +27,7 @@ lint: install  ## ruff (lint + format check) and mypy
 	$(VENV)/bin/mypy
 
 report: install  ## the main job: simulate the baseline scenario and build its report
-	$(VENV)/bin/fupsim run scenarios/baseline.toml --out reports/baseline
+	$(VENV)/bin/fupsim report scenarios/baseline.toml --out reports/baseline
 
 bench: install  ## benchmarks; writes reports/bench/bench.json
 	$(PY) benchmarks/bench.py

@@ -1,0 +1,115 @@
+"""``fupsim capacity``: the slots per clinic day each protocol needs to meet a wait target."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from typing import Any
+
+import pandas as pd
+
+from fupsim.capacity import required_slots
+from fupsim.commands.common import (
+    add_execution_args,
+    add_scenario_args,
+    check_out_dir,
+    print_table,
+    scenario_from_args,
+)
+from fupsim.experiment import atomic_directory, package_versions, run
+from fupsim.scenario import Scenario, ScenarioError
+
+REQUIRED_COLUMNS: dict[str, str] = {
+    "protocol": "protocol name",
+    "required_slots_per_day": "smallest slots per clinic day meeting the wait target",
+    "p95_wait_days": "95th-percentile wait with that many slots, days",
+    "target_p95_wait_days": "the scenario's target for the 95th-percentile wait, days",
+    "new_patients_per_year": "arrival rate of new patients (blank: all start on day 0)",
+    "clinic_days_per_week": "clinic days per week",
+    "background_scans_per_day": "mean scans of other services' patients per clinic day",
+}
+
+
+def register(sub: Any) -> None:
+    """Add the ``capacity`` sub-command."""
+    p = sub.add_parser(
+        "capacity",
+        help="slots per clinic day each protocol needs to keep the 95th-percentile wait on target",
+        description="For each [[protocol]] played alone on the scanner of the scenario's "
+        "[capacity] service, find the smallest number of slots per clinic day whose "
+        "95th-percentile wait is at most capacity.target_p95_wait_days (doubling, then "
+        "bisection; every candidate sees the same simulated people). Writes required_slots.csv "
+        "and manifest.json into DIR.",
+    )
+    add_scenario_args(p)
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    add_execution_args(p)
+    p.set_defaults(func=_run)
+
+
+def _p95(args: argparse.Namespace) -> Any:
+    def p95_wait(scenario: Scenario) -> float:
+        result = run(
+            scenario,
+            seed=args.seed,
+            replications=args.replications,
+            patients=args.patients,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            events=False,
+            progress=False,
+        )
+        value = result.summary()["p95_wait_days"].iloc[0]
+        return float(value) if pd.notna(value) else math.nan
+
+    return p95_wait
+
+
+def _run(args: argparse.Namespace) -> int:
+    out = check_out_dir(args.out)
+    scenario = scenario_from_args(args)
+    cap = scenario.capacity
+    if cap is None:
+        raise ScenarioError(
+            f"capacity: {args.scenario!r} has no [capacity] block "
+            "(add one, e.g. slots_per_day and new_patients_per_year; see scenarios/capacity.toml)"
+        )
+    rows = []
+    for protocol in scenario.protocol_names:
+        if not args.quiet:
+            print(f"searching slots for {protocol} ...", flush=True)
+        slots, p95 = required_slots(scenario, protocol, _p95(args))
+        rows.append(
+            {
+                "protocol": protocol,
+                "required_slots_per_day": slots,
+                "p95_wait_days": p95,
+                "target_p95_wait_days": cap.target_p95_wait_days,
+                "new_patients_per_year": cap.new_patients_per_year,
+                "clinic_days_per_week": cap.clinic_days_per_week,
+                "background_scans_per_day": cap.background_scans_per_day,
+            }
+        )
+    table = pd.DataFrame(rows, columns=list(REQUIRED_COLUMNS))
+    manifest = {
+        "command": "capacity",
+        "scenario": scenario.resolved(),
+        "seed": scenario.simulation.seed if args.seed is None else args.seed,
+        "replications": args.replications or scenario.simulation.replications,
+        "patients": args.patients,
+        "columns": REQUIRED_COLUMNS,
+        "packages": package_versions(),
+    }
+    with atomic_directory(out) as tmp:
+        table.to_csv(tmp / "required_slots.csv", index=False, float_format="%.10g")
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    if not args.quiet:
+        print_table(
+            table,
+            ["protocol", "required_slots_per_day", "p95_wait_days", "target_p95_wait_days"],
+            title=f"{scenario.meta.name}: slots per clinic day for a 95th-percentile wait of "
+            f"at most {cap.target_p95_wait_days:g} days",
+        )
+        print(f"wrote {out}/ (required_slots.csv, manifest.json)")
+    return 0

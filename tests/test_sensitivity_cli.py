@@ -1,0 +1,116 @@
+"""Sensitivity commands through ``main(argv)``: outputs, [sweep] tables, bad input, report section."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from fupsim.cli import main
+from fupsim.report.sections.sensitivity import render
+
+SMALL = ["--patients", "300", "--replications", "1", "--quiet"]
+
+
+def test_sweep_cli_writes_table_and_rerun_is_identical(baseline_path: Path, tmp_path: Path) -> None:
+    out = tmp_path / "sw"
+    argv = [
+        "sweep",
+        str(baseline_path),
+        "--vary",
+        "ultrasound.sensitivity=0.5:0.9:3",
+        "--out",
+        str(out),
+        *SMALL,
+    ]
+    assert main([*argv, "--workers", "2"]) == 0
+    table = pd.read_csv(out / "sweep.csv")
+    assert list(table.columns[:3]) == ["point", "ultrasound.sensitivity", "protocol"]
+    assert len(table) == 3 * 4
+    first = (out / "sweep.csv").read_bytes()
+    assert main([*argv, "--workers", "1"]) == 0
+    assert (out / "sweep.csv").read_bytes() == first
+    assert (out / "sweep_manifest.json").is_file()
+
+
+def test_sweep_table_in_the_scenario(baseline_path: Path, tmp_path: Path) -> None:
+    text = baseline_path.read_text() + (
+        "\n[sweep]\nreplications = 1\npatients = 300\n"
+        'vary = { "attendance.per_visit" = [0.6, 0.9], "protocol.us-6m.interval_months" = "4:6:3" }\n'
+    )
+    scen = tmp_path / "with-sweep.toml"
+    scen.write_text(text)
+    out = tmp_path / "sw"
+    assert main(["sweep", str(scen), "--out", str(out), "--quiet", "--workers", "2"]) == 0
+    table = pd.read_csv(out / "sweep.csv")
+    assert list(table.columns[1:3]) == ["attendance.per_visit", "protocol.us-6m.interval_months"]
+    assert table["point"].nunique() == 6
+    assert sorted(table["protocol.us-6m.interval_months"].unique()) == [4.0, 5.0, 6.0]
+
+
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["sweep", "--vary", "nope.key=1,2"], "nope.key"),
+        (["sweep"], "--vary"),
+        (["sweep", "--vary", "ultrasound.sensitivity=0.2,1.2"], "ultrasound.sensitivity"),
+        (["owsa", "--protocol", "us-2m"], "--protocol 'us-2m'"),
+        (["sobol", "--samples", "12"], "power of 2"),
+        (["psa", "--draws", "2", "--set", "uncertainty={}"], "psa distribution"),
+    ],
+)
+def test_bad_input_exits_2_and_writes_nothing(
+    argv: list[str],
+    words: str,
+    baseline_path: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    out = tmp_path / "out"
+    cmd, rest = argv[0], argv[1:]
+    assert main([cmd, str(baseline_path), "--out", str(out), *rest, *SMALL]) == 2
+    err = capsys.readouterr().err
+    assert words in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_owsa_and_sobol_cli_and_report_section(baseline_path: Path, tmp_path: Path) -> None:
+    out = tmp_path / "report"
+    keys = ["--parameter", "costs.late_treatment", "--parameter", "ultrasound.sensitivity"]
+    assert (
+        main(["owsa", str(baseline_path), "--out", str(out), *keys, "--points", "3", *SMALL]) == 0
+    )
+    tornado = pd.read_csv(out / "owsa_tornado.csv")
+    assert list(tornado["swing"]) == sorted(tornado["swing"], reverse=True)
+    assert (
+        main(["sobol", str(baseline_path), "--out", str(out), *keys, "--samples", "4", *SMALL]) == 0
+    )
+    for name in ("owsa.csv", "tornado.png", "sobol.csv", "sobol.png", "sobol_points.csv"):
+        assert (out / name).is_file(), name
+    figures = tmp_path / "figures"
+    html = render(out, figures)
+    assert html is not None and html.startswith('<section id="sensitivity">')
+    assert 'src="figures/tornado.png"' in html and 'src="figures/sobol.png"' in html
+    assert "figures/ceac.png" not in html  # no PSA results in this folder
+    assert (figures / "tornado.png").is_file() and (figures / "sobol.png").is_file()
+
+
+def test_report_section_absent_without_results(tmp_path: Path) -> None:
+    assert render(tmp_path, tmp_path / "figures") is None
+    assert not (tmp_path / "figures").exists()
+
+
+def test_report_section_with_psa(baseline_path: Path, tmp_path: Path) -> None:
+    out = tmp_path / "psa"
+    assert main(["psa", str(baseline_path), "--out", str(out), "--draws", "4", *SMALL]) == 0
+    only = tmp_path / "only"
+    only.mkdir()
+    for name in ("psa.csv", "ceac.csv", "evpi.csv", "psa_manifest.json"):
+        shutil.copy(out / name, only / name)
+    html = render(only, only / "figures")
+    assert html is not None
+    for name in ("ceac", "evpi", "psa_scatter"):
+        assert f'src="figures/{name}.png"' in html and (only / "figures" / f"{name}.png").is_file()
+    assert "Probability of highest net benefit" in html

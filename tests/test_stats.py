@@ -16,9 +16,9 @@ from lifelines.statistics import logrank_test
 from scipy import stats as sps
 
 import fupsim
-from fupsim.paired import METRICS, align, contrast_table, noninferiority, to_halve
+from fupsim.paired import METRICS, align, contrast_table, to_halve
 from fupsim.scenario import ScenarioError
-from fupsim.stats import OUTPUT_FILES, gee_model
+from fupsim.stats import OUTPUT_FILES, gee_model, noninferiority
 from fupsim.survival import NEEDED, detection_curves, detection_times, logrank
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -1,4 +1,4 @@
-"""Paired statistics between protocols: differences, McNemar, Holm, non-inferiority.
+"""Paired statistics between protocols: differences, McNemar and Holm-adjusted contrasts.
 
 Used by :func:`fupsim.stats.compare`, which assembles them into one comparison.
 
@@ -14,7 +14,7 @@ per-patient contributions (paired delta method). Only the GEE model for the appe
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,11 +27,10 @@ from fupsim.scenario import ScenarioError
 
 __all__ = [
     "METRICS",
-    "NI_ALPHA",
     "Paired",
     "align",
     "contrast_table",
-    "noninferiority",
+    "mean_difference",
     "to_halve",
 ]
 
@@ -47,13 +46,41 @@ METRICS: tuple[tuple[str, str, str, float], ...] = (
     ("mean_delay_months", "delay_months", "ratio", 1.0),
 )
 EXACT_BELOW = 25  # McNemar is exact (binomial) when discordant pairs are fewer than this
-NI_ALPHA = 0.025  # one-sided level of the non-inferiority test
 _Z = float(sps.norm.ppf(0.975))
+
+
+class _Arm(Mapping[str, np.ndarray]):
+    """One protocol's outcome columns, gathered in the shared patient order when asked for."""
+
+    def __init__(self, frame: pd.DataFrame, rows: np.ndarray, columns: Sequence[str]) -> None:
+        self._frame, self._rows, self._columns = frame, rows, tuple(columns)
+
+    def __getitem__(self, column: str) -> np.ndarray:
+        if column not in self._columns:
+            raise KeyError(column)
+        series = self._frame[column]
+        if isinstance(series.dtype, pd.CategoricalDtype):
+            return np.asarray(series.array.take(self._rows))
+        return series.to_numpy()[self._rows]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._columns)
+
+    def __len__(self) -> int:
+        return len(self._columns)
+
+    def frame(self, columns: Sequence[str], mask: np.ndarray | None = None) -> pd.DataFrame:
+        """Selected columns as a DataFrame (categoricals kept), optionally for masked patients."""
+        rows = self._rows if mask is None else self._rows[mask]
+        return pd.DataFrame({c: self._frame[c].array.take(rows) for c in columns})
 
 
 @dataclass(frozen=True)
 class Paired:
-    """Outcome arrays of every protocol, aligned on the same (replicate, patient_id) order.
+    """Outcome columns of every protocol, aligned on the same (replicate, patient_id) order.
+
+    Columns are gathered from the outcomes table when read, so aligning costs one index array
+    per protocol rather than a copy of the table.
 
     Attributes
     ----------
@@ -61,7 +88,7 @@ class Paired:
         Protocol names, reference first.
     replicate : ndarray of int
         Replicate code (0..R-1) of each paired patient.
-    values : dict
+    values : mapping
         ``values[protocol][column]`` is that outcome column in the shared patient order.
     replicates : int
         Number of replicates R.
@@ -69,7 +96,7 @@ class Paired:
 
     protocols: list[str]
     replicate: np.ndarray
-    values: dict[str, dict[str, np.ndarray]]
+    values: Mapping[str, _Arm]
     replicates: int
 
     @property
@@ -77,9 +104,11 @@ class Paired:
         """Paired patients (summed over replicates)."""
         return len(self.replicate)
 
-    def arm(self, protocol: str, columns: Sequence[str]) -> pd.DataFrame:
-        """Selected outcome columns of one protocol as a DataFrame."""
-        return pd.DataFrame({c: self.values[protocol][c] for c in columns})
+    def arm(
+        self, protocol: str, columns: Sequence[str], mask: np.ndarray | None = None
+    ) -> pd.DataFrame:
+        """Outcome columns of one protocol (patients in ``mask`` only, if given) as a DataFrame."""
+        return self.values[protocol].frame(columns, mask)
 
 
 def align(outcomes: pd.DataFrame, protocols: Sequence[str], columns: Sequence[str]) -> Paired:
@@ -104,9 +133,9 @@ def align(outcomes: pd.DataFrame, protocols: Sequence[str], columns: Sequence[st
     rep = outcomes["replicate"].to_numpy(np.int64)
     pid = outcomes["patient_id"].to_numpy(np.int64)
     key = rep * (int(pid.max(initial=0)) + 1) + pid
-    codes = outcomes["protocol"].map({p: i for i, p in enumerate(protocols)}).to_numpy()
+    codes = pd.Categorical(outcomes["protocol"], categories=list(protocols)).codes
     ref_key: np.ndarray | None = None
-    values: dict[str, dict[str, np.ndarray]] = {}
+    values: dict[str, _Arm] = {}
     for i, name in enumerate(protocols):
         rows = np.flatnonzero(codes == i)
         rows = rows[np.argsort(key[rows], kind="stable")]
@@ -120,7 +149,7 @@ def align(outcomes: pd.DataFrame, protocols: Sequence[str], columns: Sequence[st
                 f"outcomes: protocol {name!r} does not hold the same (replicate, patient_id) pairs "
                 f"as {protocols[0]!r}; paired comparisons need common random numbers"
             )
-        values[name] = {c: outcomes[c].to_numpy()[rows] for c in columns}
+        values[name] = _Arm(outcomes, rows, columns)
     assert ref_key is not None
     first = np.flatnonzero(codes == 0)
     reps = np.sort(outcomes["replicate"].to_numpy(np.int64)[first])
@@ -142,8 +171,12 @@ def to_halve(units: int) -> int:
     return m
 
 
-def _mean_diff(d: np.ndarray, rep: np.ndarray, reps: int) -> dict[str, float]:
-    """Mean of paired differences: estimate, SE, t-interval, two-sided p, SE across replicates."""
+def mean_difference(d: np.ndarray, rep: np.ndarray, reps: int) -> dict[str, float]:
+    """Mean of paired differences ``d``: estimate, SE, 95% t-interval, p, SE across replicates.
+
+    ``rep`` holds each difference's replicate code (0..reps-1); the keys are ``estimate``,
+    ``se``, ``df``, ``ci_low``, ``ci_high``, ``p_value`` and ``se_replicates`` (units of ``d``).
+    """
     n = len(d)
     mean = float(d.mean()) if n else np.nan
     sd = float(d.std(ddof=1)) if n > 1 else np.nan
@@ -174,7 +207,7 @@ def _binary(a: np.ndarray, b: np.ndarray, rep: np.ndarray, reps: int) -> dict[st
     """Paired difference in proportions, p-value by McNemar on the discordant pairs."""
     a, b = a.astype(bool), b.astype(bool)
     only_a, only_b = int(np.count_nonzero(a & ~b)), int(np.count_nonzero(~a & b))
-    out: dict[str, object] = dict(_mean_diff(a.astype(np.int8) - b.astype(np.int8), rep, reps))
+    out: dict[str, object] = dict(mean_difference(a.astype(np.int8) - b.astype(np.int8), rep, reps))
     disc = only_a + only_b
     both = int(np.count_nonzero(a & b))
     table = [[both, only_a], [only_b, len(a) - both - disc]]
@@ -231,7 +264,7 @@ def _row(p: Paired, a: str, b: str, column: str, kind: str, scale: float) -> dic
     elif kind == "ratio":
         res = _ratio(va.astype(float), vb.astype(float), p.replicate, p.replicates)
     else:
-        res = dict(_mean_diff(va.astype(float) - vb.astype(float), p.replicate, p.replicates))
+        res = dict(mean_difference(va.astype(float) - vb.astype(float), p.replicate, p.replicates))
         res["method"] = "paired difference of per-patient values, t interval and t-test"
     for k in ("estimate", "se", "ci_low", "ci_high", "se_replicates"):
         res[k] = float(res[k]) * scale  # type: ignore[arg-type]
@@ -325,73 +358,3 @@ def contrast_table(
         "replicates_to_halve_ci",
     ]
     return table[cols]
-
-
-def noninferiority(
-    p: Paired, reference: str, candidates: Sequence[str], margin_per_1000: float
-) -> pd.DataFrame:
-    """One-sided non-inferiority of each candidate against the reference on screen detection.
-
-    H0: (candidate - reference) screen-detected per 1,000 ≤ -margin; H1: it is > -margin.
-    The paired difference's lower one-sided 97.5% confidence bound (the lower end of the
-    two-sided 95% interval) is compared with -margin.
-
-    Parameters
-    ----------
-    p : Paired
-        Aligned outcomes.
-    reference : str
-        Reference protocol (the most intensive, e.g. every 3 months).
-    candidates : sequence of str
-        Less intensive protocols to test.
-    margin_per_1000 : float
-        Tolerated loss of screen detections per 1,000 patients (≥ 0).
-
-    Returns
-    -------
-    DataFrame
-        ``comparison, metric, estimate, se, lower_bound, margin_per_1000, statistic,
-        p_value, alpha, conclusion`` (estimate, se and bound per 1,000 patients).
-    """
-    rows = []
-    ref = p.values[reference]["screen_detected"].astype(np.int8)
-    for name in candidates:
-        d = p.values[name]["screen_detected"].astype(np.int8) - ref
-        res = _mean_diff(d, p.replicate, p.replicates)
-        est, se = 1000 * res["estimate"], 1000 * res["se"]
-        df = max(p.n - 1, 1)
-        if se > 0:
-            stat = (est + margin_per_1000) / se
-            pval = float(sps.t.sf(stat, df))
-            lower = est - sps.t.ppf(1 - NI_ALPHA, df) * se
-        else:
-            stat = np.inf if est > -margin_per_1000 else -np.inf
-            pval, lower = float(est <= -margin_per_1000), est
-        ok = lower > -margin_per_1000
-        rows.append(
-            {
-                "comparison": f"{name} vs {reference}",
-                "metric": "screen_detected_per_1000",
-                "estimate": est,
-                "se": se,
-                "lower_bound": lower,
-                "margin_per_1000": margin_per_1000,
-                "statistic": stat,
-                "p_value": pval,
-                "alpha": NI_ALPHA,
-                "conclusion": "non-inferior" if ok else "non-inferiority not shown",
-            }
-        )
-    cols = [
-        "comparison",
-        "metric",
-        "estimate",
-        "se",
-        "lower_bound",
-        "margin_per_1000",
-        "statistic",
-        "p_value",
-        "alpha",
-        "conclusion",
-    ]
-    return pd.DataFrame(rows, columns=cols)

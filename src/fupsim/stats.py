@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import os
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,13 +23,13 @@ from scipy import stats as sps
 
 from fupsim import survival
 from fupsim.economics import icer_table
-from fupsim.paired import METRICS, Paired, align, contrast_table, noninferiority
+from fupsim.paired import METRICS, Paired, align, contrast_table, mean_difference
 from fupsim.scenario import ScenarioError
 
 if TYPE_CHECKING:
     from fupsim.experiment import RunResult
 
-__all__ = ["OUTPUT_FILES", "Comparison", "compare", "gee_model"]
+__all__ = ["NI_ALPHA", "OUTPUT_FILES", "Comparison", "compare", "gee_model", "noninferiority"]
 
 OUTPUT_FILES = (
     "comparison.csv",
@@ -38,6 +39,7 @@ OUTPUT_FILES = (
     "logrank.csv",
     "noninferiority.csv",
 )
+NI_ALPHA = 0.025  # one-sided level of the non-inferiority test
 
 
 def gee_model(p: Paired, *, max_patients: int = 20_000, seed: int = 0) -> tuple[str, pd.DataFrame]:
@@ -115,6 +117,76 @@ def gee_model(p: Paired, *, max_patients: int = 20_000, seed: int = 0) -> tuple[
         f"{p.protocols[0]!r}.\n{note}{notes}\n"
     )
     return f"{head}\n{text}\n{wald}\n", coef
+
+
+def noninferiority(
+    p: Paired, reference: str, candidates: Sequence[str], margin_per_1000: float
+) -> pd.DataFrame:
+    """One-sided non-inferiority of each candidate against the reference on screen detection.
+
+    H0: (candidate - reference) screen-detected per 1,000 ≤ -margin; H1: it is > -margin.
+    The paired difference's lower one-sided 97.5% confidence bound (the lower end of the
+    two-sided 95% interval) is compared with -margin.
+
+    Parameters
+    ----------
+    p : Paired
+        Aligned outcomes.
+    reference : str
+        Reference protocol (the most intensive, e.g. every 3 months).
+    candidates : sequence of str
+        Less intensive protocols to test.
+    margin_per_1000 : float
+        Tolerated loss of screen detections per 1,000 patients (≥ 0).
+
+    Returns
+    -------
+    DataFrame
+        ``comparison, metric, estimate, se, lower_bound, margin_per_1000, statistic,
+        p_value, alpha, conclusion`` (estimate, se and bound per 1,000 patients).
+    """
+    rows = []
+    ref = p.values[reference]["screen_detected"].astype(np.int8)
+    for name in candidates:
+        d = p.values[name]["screen_detected"].astype(np.int8) - ref
+        res = mean_difference(d, p.replicate, p.replicates)
+        est, se = 1000 * res["estimate"], 1000 * res["se"]
+        df = max(p.n - 1, 1)
+        if se > 0:
+            stat = (est + margin_per_1000) / se
+            pval = float(sps.t.sf(stat, df))
+            lower = est - sps.t.ppf(1 - NI_ALPHA, df) * se
+        else:
+            stat = np.inf if est > -margin_per_1000 else -np.inf
+            pval, lower = float(est <= -margin_per_1000), est
+        ok = lower > -margin_per_1000
+        rows.append(
+            {
+                "comparison": f"{name} vs {reference}",
+                "metric": "screen_detected_per_1000",
+                "estimate": est,
+                "se": se,
+                "lower_bound": lower,
+                "margin_per_1000": margin_per_1000,
+                "statistic": stat,
+                "p_value": pval,
+                "alpha": NI_ALPHA,
+                "conclusion": "non-inferior" if ok else "non-inferiority not shown",
+            }
+        )
+    cols = [
+        "comparison",
+        "metric",
+        "estimate",
+        "se",
+        "lower_bound",
+        "margin_per_1000",
+        "statistic",
+        "p_value",
+        "alpha",
+        "conclusion",
+    ]
+    return pd.DataFrame(rows, columns=cols)
 
 
 @dataclass(frozen=True)
@@ -302,7 +374,8 @@ def compare(result: RunResult, *, gee_patients: int = 20_000) -> Comparison:
     ni = noninferiority(p, ref, _less_intensive(p, ref), margin)
     icer = _economics(p, list(sc.analysis.willingness_to_pay), currency)
     horizon = sc.simulation.horizon_months
-    arms = {n: p.arm(n, survival.NEEDED) for n in order}
+    changed = p.values[ref]["progressive"].astype(bool)  # latent truth, shared by every arm
+    arms = {n: p.arm(n, survival.NEEDED, changed) for n in order}
     curves = survival.detection_curves(arms, horizon)
     lr = survival.logrank(arms, horizon, ref)
     seed = int(result.manifest.get("seed", sc.simulation.seed))

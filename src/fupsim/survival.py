@@ -81,7 +81,7 @@ def detection_times(arm: pd.DataFrame, horizon_months: float) -> tuple[np.ndarra
     onset = arm["onset_month"].to_numpy(float)[prog]
     sd = arm["screen_detected"].to_numpy(bool)[prog]
     pres = arm["interval_case"].to_numpy(bool)[prog]
-    early = np.isin(arm["end_reason"].astype(str).to_numpy()[prog], _EARLY_END)
+    early = arm["end_reason"].isin(_EARLY_END).to_numpy()[prog]
     censor = np.where(early, arm["last_scan_month"].to_numpy(float)[prog], horizon_months)
     end = np.where(
         sd,

@@ -297,3 +297,35 @@ def test_compare_tables_and_files(
     assert list(back.columns) == list(t.columns)
     assert "us-6m vs us-3m" in comparison.summary().columns
     assert "halving it needs about" in comparison.widest().lower()
+
+
+def test_replicate_level_intervals_match_scipy_on_replicate_means(
+    result: fupsim.RunResult, paired
+) -> None:  # type: ignore[no-untyped-def]
+    # With a shared service the replicate is the independent unit: the interval is a
+    # one-sample t over the replicate means of the paired differences.
+    o = result.outcomes
+    a = o[o["protocol"] == "us-6m"].groupby("replicate")["cost"].mean()
+    b = o[o["protocol"] == "us-3m"].groupby("replicate")["cost"].mean()
+    ci = sps.ttest_1samp(a - b, 0.0).confidence_interval(0.95)
+    table = contrast_table(paired, [("us-6m", "us-3m")], by_replicate=True)
+    got = row(table, "us-6m vs us-3m", "cost_per_patient")
+    # the centre is the pooled mean over patients (replicates differ slightly in size); the
+    # half-width is scipy's
+    pooled = arm(result, "us-6m", "cost").mean() - arm(result, "us-3m", "cost").mean()
+    assert got["estimate"] == pytest.approx(pooled, rel=1e-9)
+    half = (ci.high - ci.low) / 2
+    assert got["ci_high"] - got["estimate"] == pytest.approx(half, rel=1e-9)
+    assert got["estimate"] - got["ci_low"] == pytest.approx(half, rel=1e-9)
+    assert "replicate means" in got["method"]
+    assert got["patients_to_halve_ci"] == 4 * round(paired.n / paired.replicates)
+    d = 1000 * (
+        arm(result, "us-6m", "screen_detected") - arm(result, "us-3m", "screen_detected") * 1.0
+    )
+    rep_means = (
+        pd.Series(d).groupby(np.sort(o[o["protocol"] == "us-3m"]["replicate"].to_numpy())).mean()
+    )
+    ni = noninferiority(paired, "us-3m", ["us-6m"], 5.0, by_replicate=True).iloc[0]
+    se = rep_means.std(ddof=1) / math.sqrt(len(rep_means))
+    expected = sps.t.sf((d.mean() + 5.0) / se, len(rep_means) - 1)
+    assert ni["p_value"] == pytest.approx(expected, rel=1e-9)

@@ -158,17 +158,23 @@ def align(outcomes: pd.DataFrame, protocols: Sequence[str], columns: Sequence[st
 
 
 def to_halve(units: int) -> int:
-    """Independent pairs needed to halve the width of a 95% t-interval now based on ``units``."""
+    """Independent pairs needed to halve the width of a 95% t-interval now based on ``units``.
+
+    The smallest ``m`` with ``t(m-1) / sqrt(m) <= t(units-1) / (2 sqrt(units))``: about
+    ``4 * units`` for large samples, fewer for small ones as the t quantile shrinks too.
+    """
     if units < 2:
         return 0
-    target = 0.5 * sps.t.ppf(0.975, units - 1) / math.sqrt(units)
-    m = 4 * units
-    for _ in range(20):
-        nxt = math.ceil((sps.t.ppf(0.975, m - 1) / target) ** 2)
-        if nxt == m:
-            break
-        m = nxt
-    return m
+
+    def width(m: int) -> float:
+        return float(sps.t.ppf(0.975, m - 1)) / math.sqrt(m)
+
+    target = 0.5 * width(units)
+    lo, hi = units, 4 * units  # width(4 * units) <= target since the quantile only falls
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if width(mid) <= target else (mid, hi)
+    return hi
 
 
 def mean_difference(d: np.ndarray, rep: np.ndarray, reps: int) -> dict[str, float]:
@@ -271,6 +277,23 @@ def _row(p: Paired, a: str, b: str, column: str, kind: str, scale: float) -> dic
     return res
 
 
+def _by_replicate(res: dict[str, object], reps: int) -> dict[str, object]:
+    """Interval and p-value from the spread of replicate means (t with R - 1 df)."""
+    est, se = float(res["estimate"]), float(res["se_replicates"])  # type: ignore[arg-type]
+    if not (reps >= 2 and np.isfinite(se) and se > 0):
+        return res
+    t = sps.t.ppf(0.975, reps - 1)
+    return {
+        **res,
+        "se": se,
+        "ci_low": est - t * se,
+        "ci_high": est + t * se,
+        "p_value": float(2 * sps.t.sf(abs(est) / se, reps - 1)),
+        "method": f"replicate means of paired differences, t interval and t-test ({reps} "
+        "replicates: a shared service couples patients within a replicate)",
+    }
+
+
 def _unit(metric: str, currency: str) -> str:
     if metric.endswith("_per_1000"):
         return "per 1,000 patients"
@@ -282,7 +305,12 @@ def _unit(metric: str, currency: str) -> str:
 
 
 def contrast_table(
-    p: Paired, pairs: Sequence[tuple[str, str]], *, currency: str = "", patients: int = 0
+    p: Paired,
+    pairs: Sequence[tuple[str, str]],
+    *,
+    currency: str = "",
+    patients: int = 0,
+    by_replicate: bool = False,
 ) -> pd.DataFrame:
     """Every contrast × metric with paired estimate, 95% CI, p-value and Holm-adjusted p-value.
 
@@ -296,6 +324,10 @@ def contrast_table(
         Currency and year label for the cost unit, e.g. "USD 2026".
     patients : int
         Patients per replicate (for the patients-to-halve column).
+    by_replicate : bool
+        Take intervals and p-values from the spread of replicate means (t, R - 1 df) instead
+        of from independent patients: right when patients of a replicate interact (a shared
+        scanner capacity). Needs two or more replicates; ignored otherwise.
 
     Returns
     -------
@@ -306,11 +338,20 @@ def contrast_table(
         metric across its contrasts.
     """
     per_rep = patients or max(1, p.n // max(p.replicates, 1))
-    need = to_halve(p.n)
+    by_replicate = by_replicate and p.replicates >= 2
+    if by_replicate:  # replicates are the independent units
+        need_reps = to_halve(p.replicates)
+        to_patients, to_reps = 4 * per_rep, need_reps  # patients shrink SE, not the t quantile
+    else:
+        need = to_halve(p.n)
+        to_patients = math.ceil(need / max(p.replicates, 1)) if need else 0
+        to_reps = math.ceil(need / per_rep) if need else 0
     rows = []
     for metric, column, kind, scale in METRICS:
         for a, b in pairs:
             res = _row(p, a, b, column, kind, scale)
+            if by_replicate:
+                res = _by_replicate(res, p.replicates)
             rows.append(
                 {
                     "comparison": f"{a} vs {b}",
@@ -326,8 +367,8 @@ def contrast_table(
                     "pairs": p.n,
                     "discordant_a_only": res.get("only_a", np.nan),
                     "discordant_b_only": res.get("only_b", np.nan),
-                    "patients_to_halve_ci": math.ceil(need / max(p.replicates, 1)) if need else 0,
-                    "replicates_to_halve_ci": math.ceil(need / per_rep) if need else 0,
+                    "patients_to_halve_ci": to_patients,
+                    "replicates_to_halve_ci": to_reps,
                 }
             )
     table = pd.DataFrame(rows)

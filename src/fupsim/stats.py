@@ -120,7 +120,12 @@ def gee_model(p: Paired, *, max_patients: int = 20_000, seed: int = 0) -> tuple[
 
 
 def noninferiority(
-    p: Paired, reference: str, candidates: Sequence[str], margin_per_1000: float
+    p: Paired,
+    reference: str,
+    candidates: Sequence[str],
+    margin_per_1000: float,
+    *,
+    by_replicate: bool = False,
 ) -> pd.DataFrame:
     """One-sided non-inferiority of each candidate against the reference on screen detection.
 
@@ -138,6 +143,9 @@ def noninferiority(
         Less intensive protocols to test.
     margin_per_1000 : float
         Tolerated loss of screen detections per 1,000 patients (≥ 0).
+    by_replicate : bool
+        Use the spread of replicate means (t, R - 1 df) instead of independent patients,
+        as :func:`fupsim.paired.contrast_table` does when patients interact.
 
     Returns
     -------
@@ -150,8 +158,10 @@ def noninferiority(
     for name in candidates:
         d = p.values[name]["screen_detected"].astype(np.int8) - ref
         res = mean_difference(d, p.replicate, p.replicates)
-        est, se = 1000 * res["estimate"], 1000 * res["se"]
-        df = max(p.n - 1, 1)
+        coupled = by_replicate and p.replicates >= 2
+        est = 1000 * res["estimate"]
+        se = 1000 * res["se_replicates" if coupled else "se"]
+        df = p.replicates - 1 if coupled else max(p.n - 1, 1)
         if se > 0:
             stat = (est + margin_per_1000) / se
             pval = float(sps.t.sf(stat, df))
@@ -369,9 +379,10 @@ def compare(result: RunResult, *, gee_patients: int = 20_000) -> Comparison:
     pairs = [(order[j], order[i]) for i in range(len(order)) for j in range(i + 1, len(order))]
     currency = f"{sc.costs.currency} {sc.costs.year}"
     patients = round(p.n / max(p.replicates, 1))
-    table = contrast_table(p, pairs, currency=currency, patients=patients)
+    coupled = getattr(sc, "capacity", None) is not None  # a shared service: patients interact
+    table = contrast_table(p, pairs, currency=currency, patients=patients, by_replicate=coupled)
     margin = sc.analysis.noninferiority_margin_per_1000
-    ni = noninferiority(p, ref, _less_intensive(p, ref), margin)
+    ni = noninferiority(p, ref, _less_intensive(p, ref), margin, by_replicate=coupled)
     icer = _economics(p, list(sc.analysis.willingness_to_pay), currency)
     horizon = sc.simulation.horizon_months
     changed = p.values[ref]["progressive"].astype(bool)  # latent truth, shared by every arm

@@ -186,7 +186,7 @@ def comparison_html(differences: pd.DataFrame, comparison: Any | None, currency:
             lr,
             {
                 "comparison": "Comparison",
-                "statistic": "Log-rank chi-square",
+                "statistic": "Log-rank statistic (chi-square, unitless)",
                 "df": "Degrees of freedom (count)",
                 "p_value": "p-value",
                 "patients": "People with a change (count)",
@@ -289,9 +289,9 @@ def validation_html(checks: pd.DataFrame | None, note: str = "") -> str:
             {
                 "check": "Check",
                 "formula": "Closed form",
-                "expected": "Expected (formula)",
-                "simulated": "Simulated",
-                "se": "Monte Carlo SE",
+                "expected": "Expected by formula (share, or scans per person)",
+                "simulated": "Simulated (same unit)",
+                "se": "Monte Carlo SE (same unit)",
                 "z": "z (SEs from formula)",
                 "tolerance_se": "Tolerance (SEs)",
                 "passed": "Result",

@@ -35,10 +35,11 @@ def _dist(value: Any) -> str:
     return str(value)
 
 
-def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
-    if isinstance(value, dict) and "dist" not in value:
+def _flatten(prefix: str, value: Any, out: dict[str, Any], expand: frozenset[str]) -> None:
+    """Dotted keys to values; a distribution stays one entry unless its key is in ``expand``."""
+    if isinstance(value, dict) and ("dist" not in value or prefix in expand):
         for k, v in value.items():
-            _flatten(f"{prefix}.{k}" if prefix else str(k), v, out)
+            _flatten(f"{prefix}.{k}" if prefix else str(k), v, out, expand)
     else:
         out[prefix] = value
 
@@ -58,9 +59,11 @@ def parameter_rows(scenario: Scenario) -> pd.DataFrame:
     data = scenario.resolved()
     unc: dict[str, Any] = data.get("uncertainty", {})
     flat: dict[str, Any] = {}
+    # a distribution whose own fields carry uncertainty (e.g. onset.mean) gets a row per field
+    expand = frozenset(k.rsplit(".", 1)[0] for k in unc)
     for block, value in data.items():
         if block not in SKIP_BLOCKS:
-            _flatten(block, value, flat)
+            _flatten(block, value, flat, expand)
     rows = []
     for key, value in flat.items():
         if key.endswith(".source"):

@@ -1,0 +1,185 @@
+"""Report section "Capacity": scanner utilisation and waits over time, and what waiting costs.
+
+A plug-in section (see :mod:`fupsim.report.sections`). When the report folder holds the
+weekly service table ``capacity.csv`` (a run of a scenario with ``[capacity]``),
+:func:`render` draws utilisation, waits and queue over service time, tabulates the service
+metrics per protocol, and compares the mean detection delay with the service's slots against
+the same people, arrivals and clinic days with unlimited slots (a second run with the
+manifest's seed, replicates and patients; its table is kept as
+``tables/capacity_delay.csv``). Returns None when ``capacity.csv`` is absent.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from fupsim.experiment import run
+from fupsim.metrics import CAPACITY_SUMMARY_COLUMNS
+from fupsim.plots.capacity import plot_delay_with_limits, plot_queue, plot_utilisation, plot_waits
+from fupsim.plots.style import protocol_colors
+from fupsim.scenario import scenario_from_dict, with_overrides
+
+__all__ = ["UNLIMITED_SLOTS", "delay_with_and_without_limits", "render"]
+
+UNLIMITED_SLOTS = 10**7
+"""Slots per clinic day that stand for "no limit" in the comparison run."""
+
+
+def _esc(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _cell(value: Any, digits: int) -> str:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        v = float(value)
+        return '<td class="num">' + ("–" if math.isnan(v) else f"{v:,.{digits}f}") + "</td>"
+    return f"<td>{_esc(value)}</td>"
+
+
+def _table(frame: pd.DataFrame, columns: dict[str, str], caption: str, digits: int = 2) -> str:
+    head = "".join(f"<th>{_esc(h)}</th>" for h in columns.values())
+    body = "".join(
+        "<tr>" + "".join(_cell(rec.get(c), digits) for c in columns) + "</tr>"
+        for rec in frame.to_dict(orient="records")
+    )
+    return (
+        f"<table><caption>{_esc(caption)}</caption><thead><tr>{head}</tr></thead>"
+        f"<tbody>{body}</tbody></table>"
+    )
+
+
+def _figure(
+    plot: Callable[..., Any], data: pd.DataFrame, figures_dir: Path, name: str, caption: str
+) -> str:
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(7.5, 4.2), layout="constrained")
+    colors = protocol_colors(list(dict.fromkeys(data["protocol"])))
+    plot(data, ax=fig.subplots(), colors=colors)
+    figures_dir.mkdir(parents=True, exist_ok=True)
+    fig.savefig(figures_dir / f"{name}.png", dpi=110)
+    return (
+        f'<figure><img src="figures/{name}.png" alt="{_esc(caption)}">'
+        f"<figcaption>{_esc(caption)}</figcaption></figure>"
+    )
+
+
+def delay_with_and_without_limits(report_dir: Path) -> pd.DataFrame:
+    """Mean detection delay per protocol with the run's slots and with unlimited slots.
+
+    The unlimited run repeats the run in ``report_dir`` (scenario, seed, replicates and
+    patients from its ``manifest.json``) with ``capacity.slots_per_day`` set to
+    :data:`UNLIMITED_SLOTS`, no other services' scans and no escalation, so the same people
+    arrive on the same days and only waiting for a slot differs.
+
+    Returns
+    -------
+    DataFrame
+        ``protocol``, ``mean_delay_months_unlimited``, ``mean_delay_months_with_limits``
+        (months), ``screen_detected_per_1000_unlimited``, ``screen_detected_per_1000_with_limits``.
+    """
+    manifest = json.loads((report_dir / "manifest.json").read_text())
+    scenario = scenario_from_dict(manifest["scenario"])
+    free = with_overrides(
+        scenario,
+        {
+            "capacity.slots_per_day": UNLIMITED_SLOTS,
+            "capacity.background_scans_per_day": 0.0,
+            "capacity.max_wait_days": None,
+        },
+    )
+    unlimited = run(
+        free,
+        seed=manifest.get("seed"),
+        replications=manifest.get("replications"),
+        patients=manifest.get("patients"),
+        events=False,
+        progress=False,
+    ).summary()
+    held = pd.read_csv(report_dir / "summary.csv")
+    cols = ["protocol", "mean_delay_months", "screen_detected_per_1000"]
+    table = unlimited[cols].merge(
+        held[cols], on="protocol", suffixes=("_unlimited", "_with_limits")
+    )
+    return table[
+        [
+            "protocol",
+            "mean_delay_months_unlimited",
+            "mean_delay_months_with_limits",
+            "screen_detected_per_1000_unlimited",
+            "screen_detected_per_1000_with_limits",
+        ]
+    ]
+
+
+def render(report_dir: Path, figures_dir: Path) -> str | None:
+    """HTML of the capacity section, or None when ``capacity.csv`` is not in ``report_dir``."""
+    if not (report_dir / "capacity.csv").is_file():
+        return None
+    calendar = pd.read_csv(report_dir / "capacity.csv")
+    summary = pd.read_csv(report_dir / "summary.csv")
+    delays = delay_with_and_without_limits(report_dir)
+    tables = report_dir / "tables"
+    tables.mkdir(exist_ok=True)
+    delays.to_csv(tables / "capacity_delay.csv", index=False, float_format="%.10g")
+    metrics = {"protocol": "protocol"} | {
+        c: c.replace("_", " ") for c in CAPACITY_SUMMARY_COLUMNS if c in summary.columns
+    }
+    parts = [
+        '<section id="capacity"><h2>Capacity</h2>',
+        "<p>Every follow-up scan waits for a slot on a clinic day (first free slot on or after "
+        "its due date, in due-date order). Waits are counted from the first clinic day on or "
+        "after the due date and measured after the run-in; utilisation is used over offered "
+        "slots, other services' scans included. The detection happens at the scan actually "
+        "done, so waiting lengthens delays and can turn a screen detection into an interval "
+        "case.</p>",
+        _table(summary, metrics, "Service metrics per protocol (means over replicates)"),
+        _figure(
+            plot_utilisation,
+            calendar,
+            figures_dir,
+            "capacity_utilisation",
+            "Weekly scanner utilisation per protocol",
+        ),
+        _figure(
+            plot_waits,
+            calendar,
+            figures_dir,
+            "capacity_waits",
+            "Weekly mean wait for a follow-up scan per protocol (days)",
+        ),
+        _figure(
+            plot_queue,
+            calendar,
+            figures_dir,
+            "capacity_queue",
+            "People still waiting after each clinic day (weekly mean)",
+        ),
+        _figure(
+            plot_delay_with_limits,
+            delays,
+            figures_dir,
+            "capacity_delay",
+            "Mean onset-to-diagnosis delay with unlimited slots and with the service's slots",
+        ),
+        _table(
+            delays,
+            {
+                "protocol": "protocol",
+                "mean_delay_months_unlimited": "delay, unlimited slots (months)",
+                "mean_delay_months_with_limits": "delay, service slots (months)",
+                "screen_detected_per_1000_unlimited": "screen-detected /1000, unlimited",
+                "screen_detected_per_1000_with_limits": "screen-detected /1000, service slots",
+            },
+            "Detection with and without the slot limit (same people, arrivals and clinic days)",
+        ),
+        "</section>",
+    ]
+    return "\n".join(parts)

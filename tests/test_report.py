@@ -1,0 +1,327 @@
+"""The report folder: every section and image present, tables with units, numbers that agree
+with the run's own tables by another route, plug-in sections, re-rendering and bad input."""
+
+from __future__ import annotations
+
+import math
+import sys
+import types
+from html.parser import HTMLParser
+from importlib.machinery import ModuleSpec
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats as sps
+
+import fupsim
+from fupsim.cli import main
+from fupsim.report import analysis
+from fupsim.report.sections import BUILTIN, ORDER
+from fupsim.report.summary import noninferiority_verdict
+
+FIGURES = {"cohort", "yield", "detection", "workload", "costs", "cost_effect", "delay"}
+UNIT_TOKENS = ("(", "per ", "%", "months", "p-value", "p, ", "Conclusion")
+
+
+class _Page(HTMLParser):
+    """Collects section ids, image sources and each table's headers and numeric columns."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sections: list[str] = []
+        self.images: list[str] = []
+        self.tables: list[dict[str, object]] = []
+        self._cell: str | None = None
+        self._text = ""
+        self._col = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "section":
+            self.sections.append(str(a.get("id")))
+        elif tag == "img":
+            self.images.append(str(a.get("src")))
+        elif tag == "table":
+            self.tables.append({"id": a.get("id"), "headers": [], "numeric": set()})
+        elif tag == "tr":
+            self._col = 0
+        elif tag in ("th", "td") and self.tables:
+            self._cell, self._text = tag, ""
+            if tag == "td" and a.get("class") == "num":
+                self.tables[-1]["numeric"].add(self._col)  # type: ignore[union-attr]
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("th", "td") and self._cell == tag:
+            if tag == "th":
+                self.tables[-1]["headers"].append(self._text.strip())  # type: ignore[union-attr]
+            self._col += 1
+            self._cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell:
+            self._text += data
+
+
+@pytest.fixture(scope="module")
+def small_run() -> fupsim.RunResult:
+    sc = fupsim.load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "baseline.toml")
+    return fupsim.run(sc, patients=2000, replications=3, workers=1, seed=11)
+
+
+@pytest.fixture(scope="module")
+def report(small_run, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("rep") / "report"
+    fupsim.build_report(small_run, out, progress=False)
+    return out
+
+
+@pytest.fixture(scope="module")
+def page(report) -> _Page:
+    p = _Page()
+    p.feed((report / "index.html").read_text(encoding="utf-8"))
+    return p
+
+
+def test_every_builtin_section_is_present_in_order(page) -> None:
+    own = [s for s in page.sections if s in BUILTIN]
+    assert own == [s for s in ORDER if s in BUILTIN]
+
+
+def test_every_image_exists_and_every_figure_is_shown(report, page) -> None:
+    assert page.images, "no images"
+    for src in page.images:
+        assert not src.startswith(("/", "http")), src  # relative: the folder can be moved
+        path = report / src
+        assert path.is_file() and path.stat().st_size > 5000, src
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert {Path(s).stem for s in page.images} == FIGURES
+
+
+def test_numeric_table_columns_carry_units(page) -> None:
+    checked = 0
+    for t in page.tables:
+        headers = t["headers"]
+        for col in sorted(t["numeric"]):  # type: ignore[arg-type]
+            head = headers[col]  # type: ignore[index]
+            assert any(tok in head for tok in UNIT_TOKENS), f"{t['id']}: {head!r} has no unit"
+            checked += 1
+    assert checked > 20
+
+
+def test_run_files_and_tables_are_written(report) -> None:
+    for name in ("summary.csv", "outcomes.parquet", "manifest.json", "comparison.csv"):
+        assert (report / name).is_file(), name
+    for name in (
+        "icer.csv",
+        "differences.csv",
+        "detection_curves.csv",
+        "parameters.csv",
+        "validation.csv",
+    ):
+        assert (report / "tables" / name).is_file(), name
+
+
+def test_summary_states_the_icers_of_the_run(report) -> None:
+    # ICERs recomputed by hand from summary.csv: extra cost over extra screen detections
+    s = pd.read_csv(report / "summary.csv").set_index("protocol")
+    cost, eff = s["cost_per_patient"], s["screen_detected_per_1000"] / 1000
+    html = (report / "index.html").read_text(encoding="utf-8")
+    summary = html[html.index('id="summary"') : html.index('id="methods"')]
+    order = sorted(s.index, key=lambda p: cost[p])
+    first, second = order[0], order[1]
+    assert eff[second] > eff[first] and cost[second] > cost[first]
+    icer = (cost[second] - cost[first]) / (eff[second] - eff[first])
+    assert f"{icer:,.0f}" in summary
+    assert f"<b>{first}</b> is the efficient choice" in summary
+
+
+def test_methods_are_filled_from_the_manifest(report, small_run) -> None:
+    html = (report / "index.html").read_text(encoding="utf-8")
+    methods = html[html.index('id="methods"') : html.index('id="parameters"')]
+    sc = small_run.scenario
+    for text in (
+        "root seed 11",
+        "3 replicates × 2,000 adults",
+        f"{sc.simulation.horizon_months:g} months",
+        f"{sc.costs.currency} {sc.costs.year}",
+        f"{sc.costs.discount_rate:.1%} per year",
+        "Health-care payer",
+        "CHEERS",
+        "STRESS-DES",
+    ):
+        assert text in methods, text
+
+
+def test_parameter_table_flags_every_assumption(report, small_run) -> None:
+    table = pd.read_csv(report / "tables" / "parameters.csv")
+    unc = small_run.scenario.uncertainty
+    assumed = {k for k, u in unc.items() if u.confidence == "A"}
+    for key in assumed:
+        rows = table[(table["parameter"] == key) | table["parameter"].str.startswith(key + ".")]
+        assert len(rows) and rows["assumption"].all(), key
+    html = (report / "index.html").read_text(encoding="utf-8")
+    assert html.count('<tr class="assumption">') == int(table["assumption"].sum())
+    assert "costs.early_treatment" in html and "ASSUMPTION" in html
+
+
+def test_footer_has_versions_revision_and_command(report) -> None:
+    html = (report / "index.html").read_text(encoding="utf-8")
+    footer = html[html.index('<footer id="footer">') :]
+    assert "fupsim report" in footer and "--seed 11" in footer
+    assert "numpy" in footer and "Git revision" in footer
+
+
+def test_validation_section_shows_the_checks(report) -> None:
+    checks = pd.read_csv(report / "tables" / "validation.csv")
+    html = (report / "index.html").read_text(encoding="utf-8")
+    section = html[html.index('id="validation"') :]
+    assert f"{checks['passed'].sum()} of {len(checks)} checks" in section
+
+
+def test_paired_differences_match_scipy_paired_t(small_run) -> None:
+    d = analysis.paired_differences(small_run.outcomes, "us-3m")
+    row = d[(d["protocol"] == "us-6m") & (d["metric"] == "cost_per_patient")].iloc[0]
+    per_rep = small_run.outcomes.groupby(["replicate", "protocol"])["cost"].mean().unstack()
+    res = sps.ttest_rel(per_rep["us-6m"], per_rep["us-3m"])
+    ci = res.confidence_interval(0.95)
+    assert row["ci_low"] == pytest.approx(ci.low) and row["ci_high"] == pytest.approx(ci.high)
+
+
+def _outcomes(cost: dict[str, list[float]], sd: dict[str, list[int]], n: int = 4) -> pd.DataFrame:
+    """Outcomes with n people per replicate: costs and screen detections set per replicate."""
+    rows = []
+    for name in cost:
+        for r, (c, k) in enumerate(zip(cost[name], sd[name], strict=True)):
+            for i in range(n):
+                rows.append(
+                    {
+                        "replicate": r,
+                        "protocol": name,
+                        "patient_id": i,
+                        "cost": c,
+                        "screen_detected": i < k,
+                        "interval_case": False,
+                        "undetected_at_horizon": False,
+                        "n_scans": 0,
+                        "detection_month": 1.0,
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def test_icer_interval_reduces_to_a_t_interval_when_the_effect_is_fixed() -> None:
+    # ΔE is the same in every replicate, so ICER_r = ΔC_r / ΔE and its t interval is exact
+    out = _outcomes(
+        {"a": [10.0, 12.0, 11.0], "b": [30.0, 35.0, 40.0]}, {"a": [0, 0, 0], "b": [2, 2, 2]}
+    )
+    t = analysis.icer_with_intervals(out).set_index("protocol")
+    ratios = (np.array([30.0, 35.0, 40.0]) - np.array([10.0, 12.0, 11.0])) / 0.5
+    lo, hi = sps.t.interval(0.95, 2, loc=ratios.mean(), scale=sps.sem(ratios))
+    assert t.loc["b", "icer"] == pytest.approx(ratios.mean())
+    assert t.loc["b", "icer_ci_low"] == pytest.approx(lo) and t.loc[
+        "b", "icer_ci_high"
+    ] == pytest.approx(hi)
+
+
+def test_detection_curve_is_a_hand_count() -> None:
+    out = _outcomes({"a": [1.0, 1.0]}, {"a": [1, 3]})
+    out["detection_month"] = np.where(out["patient_id"] == 0, 2.0, 5.0)
+    c = analysis.detection_curves(out, horizon_months=6.0, step_months=1.0)
+    # replicate 0: one person at month 2; replicate 1: one at 2, two at 5 (of four people each)
+    at = c.set_index("time_months")["cumulative_detection"]
+    assert at[1.0] == 0 and at[2.0] == pytest.approx((1 / 4 + 1 / 4) / 2)
+    assert at[5.0] == pytest.approx((1 / 4 + 3 / 4) / 2)
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "verdict"),
+    [
+        (-4.0, 1.0, "non-inferior"),
+        (-9.0, -6.0, "inferior"),
+        (-7.0, -2.0, "inconclusive"),
+        (math.nan, math.nan, "inconclusive"),
+    ],
+)
+def test_noninferiority_verdict(low: float, high: float, verdict: str) -> None:
+    assert noninferiority_verdict(low, high, 5.0) == verdict
+
+
+def _plugin(monkeypatch, name: str, render) -> None:
+    mod = types.ModuleType(f"fupsim.report.sections.{name}")
+    mod.__spec__ = ModuleSpec(mod.__name__, loader=None)
+    mod.render = render  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, mod.__name__, mod)
+
+
+@pytest.mark.slow
+def test_plugin_sections_appear_in_order_with_their_figures(
+    small_run, tmp_path, monkeypatch
+) -> None:
+    out = tmp_path / "rep"
+    out.mkdir()
+    (out / "owsa.csv").write_text("parameter,low,high\nx,1,2\n")  # from an earlier analysis
+
+    def sensitivity(report_dir: Path, figures_dir: Path) -> str | None:
+        if not (report_dir / "owsa.csv").is_file():
+            return None
+        (figures_dir / "tornado.png").write_bytes(
+            (report_dir / "figures" / "yield.png").read_bytes()
+        )
+        return '<section id="sensitivity"><h2>Sensitivity</h2><img src="figures/tornado.png"></section>'
+
+    _plugin(monkeypatch, "sensitivity", sensitivity)
+    _plugin(monkeypatch, "capacity", lambda report_dir, figures_dir: None)
+    fupsim.build_report(small_run, out, progress=False, validation=False)
+    p = _Page()
+    p.feed((out / "index.html").read_text(encoding="utf-8"))
+    assert "sensitivity" in p.sections and "capacity" not in p.sections
+    assert (
+        p.sections.index("economics")
+        < p.sections.index("sensitivity")
+        < p.sections.index("validation")
+    )
+    assert (out / "figures" / "tornado.png").is_file() and (out / "owsa.csv").is_file()
+
+
+@pytest.mark.slow
+def test_cli_rerenders_a_run_folder_without_simulating(small_run, tmp_path, monkeypatch) -> None:
+    run_dir = small_run.write(tmp_path / "run")
+    import fupsim.commands.report as cmd
+
+    def no_simulation(*args, **kwargs):
+        raise AssertionError("re-rendering must not simulate")
+
+    monkeypatch.setattr(cmd, "run", no_simulation)
+    out = tmp_path / "rendered"
+    assert main(["report", str(run_dir), "--out", str(out), "--quiet", "--no-validation"]) == 0
+    assert (out / "index.html").is_file() and (out / "figures" / "cost_effect.png").is_file()
+    assert f"fupsim report {run_dir} --out {out}" in (out / "index.html").read_text(
+        encoding="utf-8"
+    )
+
+
+def test_bad_input_writes_nothing(tmp_path, small_run, capsys) -> None:
+    out = tmp_path / "never"
+    assert main(["report", str(tmp_path / "missing.toml"), "--out", str(out)]) == 2
+    run_dir = small_run.write(tmp_path / "run")
+    assert main(["report", str(run_dir), "--out", str(out), "--set", "ct.completion=0.5"]) == 2
+    assert "--set" in capsys.readouterr().err
+    assert main(["report", str(tmp_path), "--out", str(out)]) == 2  # a folder without a run
+    assert not out.exists()
+
+
+def test_a_failure_while_building_leaves_the_old_report(report, small_run, monkeypatch) -> None:
+    import fupsim.report as rep
+
+    before = (report / "index.html").read_bytes()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("figure failed")
+
+    monkeypatch.setattr(rep, "write_figures", broken)
+    with pytest.raises(RuntimeError):
+        fupsim.build_report(small_run, report, progress=False, validation=False)
+    assert (report / "index.html").read_bytes() == before
+    assert not [p for p in report.parent.iterdir() if p.name.startswith(".report.tmp")]

@@ -329,3 +329,16 @@ def test_replicate_level_intervals_match_scipy_on_replicate_means(
     se = rep_means.std(ddof=1) / math.sqrt(len(rep_means))
     expected = sps.t.sf((d.mean() + 5.0) / se, len(rep_means) - 1)
     assert ni["p_value"] == pytest.approx(expected, rel=1e-9)
+
+
+def test_single_protocol_run_compares_without_contrasts() -> None:
+    base = fupsim.load_scenario(ROOT / "scenarios" / "baseline.toml")
+    one = fupsim.with_overrides(base, {"protocol": [{"name": "us-3m", "interval_months": 3}]})
+    c = fupsim.compare(
+        fupsim.run(one, seed=3, replications=2, patients=300, workers=1, events=False)
+    )
+    assert c.table.empty and "ci_low" in c.table.columns
+    assert c.noninferiority.empty and c.logrank.empty
+    assert list(c.icer["status"]) == ["frontier"]
+    assert c.widest() == "No interval to halve."
+    assert "not fitted" in c.models_text

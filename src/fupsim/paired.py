@@ -26,6 +26,7 @@ from statsmodels.stats.multitest import multipletests
 from fupsim.scenario import ScenarioError
 
 __all__ = [
+    "CONTRAST_COLUMNS",
     "METRICS",
     "Paired",
     "align",
@@ -44,6 +45,24 @@ METRICS: tuple[tuple[str, str, str, float], ...] = (
     ("ct_per_patient", "n_ct", "mean", 1.0),
     ("cost_per_patient", "cost", "mean", 1.0),
     ("mean_delay_months", "delay_months", "ratio", 1.0),
+)
+CONTRAST_COLUMNS = (
+    "comparison",
+    "metric",
+    "unit",
+    "estimate",
+    "ci_low",
+    "ci_high",
+    "p_value",
+    "p_adjusted",
+    "method",
+    "se",
+    "se_replicates",
+    "pairs",
+    "discordant_a_only",
+    "discordant_b_only",
+    "patients_to_halve_ci",
+    "replicates_to_halve_ci",
 )
 EXACT_BELOW = 25  # McNemar is exact (binomial) when discordant pairs are fewer than this
 _Z = float(sps.norm.ppf(0.975))
@@ -371,31 +390,13 @@ def contrast_table(
                     "replicates_to_halve_ci": to_reps,
                 }
             )
+    if not rows:
+        return pd.DataFrame(columns=list(CONTRAST_COLUMNS))
     table = pd.DataFrame(rows)
-    if table.empty:
-        return pd.DataFrame(columns=[*table.columns, "p_adjusted"])
     table["p_adjusted"] = np.nan
     for _, idx in table.groupby("metric", sort=False).groups.items():
         pv = table.loc[idx, "p_value"].astype(float)
         ok = pv.notna()
         if ok.any():
             table.loc[pv.index[ok], "p_adjusted"] = multipletests(pv[ok], method="holm")[1]
-    cols = [
-        "comparison",
-        "metric",
-        "unit",
-        "estimate",
-        "ci_low",
-        "ci_high",
-        "p_value",
-        "p_adjusted",
-        "method",
-        "se",
-        "se_replicates",
-        "pairs",
-        "discordant_a_only",
-        "discordant_b_only",
-        "patients_to_halve_ci",
-        "replicates_to_halve_ci",
-    ]
-    return table[cols]
+    return table[list(CONTRAST_COLUMNS)]

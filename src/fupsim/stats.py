@@ -251,7 +251,7 @@ class Comparison:
     def widest(self) -> str:
         """One sentence: the widest per-1,000 interval and the run size that would halve it."""
         t = self.table[self.table["metric"].str.endswith("_per_1000")]
-        t = t[np.isfinite(t["ci_high"] - t["ci_low"])]
+        t = t[np.isfinite((t["ci_high"] - t["ci_low"]).to_numpy(float))]
         if t.empty:
             return "No interval to halve."
         row = t.iloc[int(np.argmax((t["ci_high"] - t["ci_low"]).to_numpy()))]
@@ -346,6 +346,11 @@ def _mcnemar_text(p: Paired, pairs: list[tuple[str, str]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _text(frame: pd.DataFrame, empty: str) -> str:
+    """A table as aligned text, or a note in brackets when it has no rows."""
+    return frame.to_string(index=False) if len(frame) else f"({empty})"
+
+
 def compare(result: RunResult, *, gee_patients: int = 20_000) -> Comparison:
     """Compare every protocol of a run: paired contrasts, non-inferiority, curves, ICERs.
 
@@ -396,7 +401,7 @@ def compare(result: RunResult, *, gee_patients: int = 20_000) -> Comparison:
         f"protocols; reference {ref!r}; costs in {currency}.\n\n{gee_text}\n"
         f"{_mcnemar_text(p, pairs)}"
         f"\nNon-inferiority (one-sided alpha {ni['alpha'].iloc[0] if len(ni) else 0.025}, "
-        f"margin {margin:g} per 1,000):\n{ni.to_string(index=False)}\n"
-        f"\nLog-rank tests of time to screen detection:\n{lr.to_string(index=False)}\n"
+        f"margin {margin:g} per 1,000):\n{_text(ni, 'no less intensive protocol')}\n"
+        f"\nLog-rank tests of time to screen detection:\n{_text(lr, 'a single protocol')}\n"
     )
     return Comparison(table, icer, curves, lr, models, ni)

@@ -9,6 +9,8 @@ when their modules and result files exist.
 
 from __future__ import annotations
 
+import html as html_lib
+import re
 import shutil
 import sys
 from collections.abc import Callable
@@ -54,6 +56,13 @@ def reproduce_command(
         f"fupsim report {src} --out {out} --seed {m.get('seed')} "
         f"--replications {m.get('replications')} --patients {m.get('patients')}{sets}"
     )
+
+
+def _heading(fragment: str, default: str) -> str:
+    """The text of a section fragment's first ``<h2>`` (for the contents), else ``default``."""
+    found = re.search(r"<h2[^>]*>(.*?)</h2>", fragment, flags=re.S | re.I)
+    text = re.sub(r"<[^>]+>", "", found.group(1)).strip() if found else ""
+    return html_lib.unescape(text) or default.capitalize()
 
 
 def _progress(show: bool | None) -> Any:
@@ -179,7 +188,7 @@ def build_report(
                 if name in own:
                     sections.append((name, TITLES[name], section(name, TITLES[name], own[name])))
                 elif name in plugins:
-                    sections.append((name, name.capitalize(), plugins[name]))
+                    sections.append((name, _heading(plugins[name], name), plugins[name]))
             subtitle = (
                 f"Scenario <b>{esc(sc.meta.name)}</b>: {esc(sc.meta.description)} — "
                 f"{m.get('replications')} replicates × {int(m.get('patients', 0)):,} adults, "

@@ -74,10 +74,11 @@ def _figure(
 def delay_with_and_without_limits(report_dir: Path) -> pd.DataFrame:
     """Mean detection delay per protocol with the run's slots and with unlimited slots.
 
-    The unlimited run repeats the run in ``report_dir`` (scenario, seed, replicates and
-    patients from its ``manifest.json``) with ``capacity.slots_per_day`` set to
+    Both are run again from the scenario, seed, replicates and patients recorded in the
+    folder's ``manifest.json``; the unlimited one has ``capacity.slots_per_day`` set to
     :data:`UNLIMITED_SLOTS`, no other services' scans and no escalation, so the same people
-    arrive on the same days and only waiting for a slot differs.
+    arrive on the same days and only waiting for a slot differs. (Both are rerun, rather than
+    reading ``summary.csv``, so the pair is drawn from exactly the same scenario object.)
 
     Returns
     -------
@@ -87,27 +88,24 @@ def delay_with_and_without_limits(report_dir: Path) -> pd.DataFrame:
     """
     manifest = json.loads((report_dir / "manifest.json").read_text())
     scenario = scenario_from_dict(manifest["scenario"])
-    free = with_overrides(
-        scenario,
-        {
-            "capacity.slots_per_day": UNLIMITED_SLOTS,
-            "capacity.background_scans_per_day": 0.0,
-            "capacity.max_wait_days": None,
-        },
-    )
-    unlimited = run(
-        free,
-        seed=manifest.get("seed"),
-        replications=manifest.get("replications"),
-        patients=manifest.get("patients"),
-        events=False,
-        progress=False,
-    ).summary()
-    held = pd.read_csv(report_dir / "summary.csv")
+    unlimited = {
+        "capacity.slots_per_day": UNLIMITED_SLOTS,
+        "capacity.background_scans_per_day": 0.0,
+        "capacity.max_wait_days": None,
+    }
     cols = ["protocol", "mean_delay_months", "screen_detected_per_1000"]
-    table = unlimited[cols].merge(
-        held[cols], on="protocol", suffixes=("_unlimited", "_with_limits")
-    )
+    tables = []
+    for variant in (with_overrides(scenario, unlimited), scenario):
+        result = run(
+            variant,
+            seed=manifest.get("seed"),
+            replications=manifest.get("replications"),
+            patients=manifest.get("patients"),
+            events=False,
+            progress=False,
+        )
+        tables.append(result.summary()[cols])
+    table = tables[0].merge(tables[1], on="protocol", suffixes=("_unlimited", "_with_limits"))
     return table[
         [
             "protocol",

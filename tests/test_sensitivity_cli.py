@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
 
 from fupsim.cli import main
 from fupsim.report.sections.sensitivity import render
+from fupsim.sensitivity import PointStore
 
 SMALL = ["--patients", "300", "--replications", "1", "--quiet"]
 
@@ -114,3 +116,31 @@ def test_report_section_with_psa(baseline_path: Path, tmp_path: Path) -> None:
     for name in ("ceac", "evpi", "psa_scatter"):
         assert f'src="figures/{name}.png"' in html and (only / "figures" / f"{name}.png").is_file()
     assert "Probability of highest net benefit" in html
+
+
+def test_ctrl_c_keeps_finished_points_and_rerun_completes(
+    baseline_path: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    vary = ["--vary", "ultrasound.sensitivity=0.5:0.9:3", "--vary", "attendance.per_visit=0.7,0.9"]
+    base = ["sweep", str(baseline_path), *vary, *SMALL, "--workers", "2"]
+    assert main([*base, "--out", str(tmp_path / "clean")]) == 0
+    real_save = PointStore.save
+    calls = {"n": 0}
+
+    def save_then_ctrl_c(self: PointStore, key: str, encoded: dict[str, Any], **extra: Any) -> Path:
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        calls["n"] += 1
+        return real_save(self, key, encoded, **extra)
+
+    monkeypatch.setattr(PointStore, "save", save_then_ctrl_c)
+    out = tmp_path / "run"
+    assert main([*base, "--out", str(out)]) == 130
+    assert "3 finished point(s) are kept" in capsys.readouterr().err
+    assert not (out / "sweep.csv").exists()
+    monkeypatch.setattr(PointStore, "save", real_save)
+    assert main([*base, "--out", str(out)]) == 0
+    assert (out / "sweep.csv").read_bytes() == (tmp_path / "clean" / "sweep.csv").read_bytes()

@@ -9,6 +9,7 @@ from fupsim.commands.common import positive_int, print_table, show_progress
 from fupsim.commands.sweep import (
     POINTS_NOTE,
     add_point_args,
+    interrupted,
     point_setup,
     save_figure,
     write_manifest,
@@ -82,17 +83,20 @@ def _run(args: argparse.Namespace) -> int:
         comparator=args.comparator,
         wtp=args.wtp,
     )
-    result = owsa(
-        scenario,
-        size,
-        store,
-        settings=settings,
-        parameters=args.parameter or None,
-        points=args.points,
-        workers=args.workers,
-        scheduler=args.scheduler,
-        progress=show_progress(args),
-    )
+    try:
+        result = owsa(
+            scenario,
+            size,
+            store,
+            settings=settings,
+            parameters=args.parameter or None,
+            points=args.points,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            progress=show_progress(args),
+        )
+    except KeyboardInterrupt:
+        return interrupted(store)
     write_csv_atomic(result.table, out / "owsa.csv")
     write_csv_atomic(result.tornado, out / "owsa_tornado.csv")
     save_figure(plot_tornado, result.tornado, out / "tornado.png", currency=scenario.costs.currency)

@@ -9,6 +9,7 @@ from fupsim.commands.common import positive_int, print_table, show_progress
 from fupsim.commands.sweep import (
     POINTS_NOTE,
     add_point_args,
+    interrupted,
     point_setup,
     save_figure,
     write_manifest,
@@ -40,15 +41,18 @@ def register(sub: Any) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     scenario, size, store, out = point_setup(args)
-    result = psa(
-        scenario,
-        args.draws,
-        size,
-        store,
-        workers=args.workers,
-        scheduler=args.scheduler,
-        progress=show_progress(args),
-    )
+    try:
+        result = psa(
+            scenario,
+            args.draws,
+            size,
+            store,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            progress=show_progress(args),
+        )
+    except KeyboardInterrupt:
+        return interrupted(store)
     cur = scenario.costs.currency
     names = scenario.protocol_names
     write_csv_atomic(result.table, out / "psa.csv")

@@ -10,6 +10,7 @@ from fupsim.commands.owsa import add_outcome_args
 from fupsim.commands.sweep import (
     POINTS_NOTE,
     add_point_args,
+    interrupted,
     point_setup,
     save_figure,
     write_manifest,
@@ -51,17 +52,20 @@ def _run(args: argparse.Namespace) -> int:
         comparator=args.comparator,
         wtp=args.wtp,
     )
-    result = sobol(
-        scenario,
-        args.samples,
-        size,
-        store,
-        settings=settings,
-        parameters=args.parameter or None,
-        workers=args.workers,
-        scheduler=args.scheduler,
-        progress=show_progress(args),
-    )
+    try:
+        result = sobol(
+            scenario,
+            args.samples,
+            size,
+            store,
+            settings=settings,
+            parameters=args.parameter or None,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            progress=show_progress(args),
+        )
+    except KeyboardInterrupt:
+        return interrupted(store)
     write_csv_atomic(result.indices, out / "sobol.csv")
     write_csv_atomic(result.points, out / "sobol_points.csv")
     save_figure(plot_sobol, result.indices, out / "sobol.png")

@@ -28,7 +28,14 @@ from fupsim.sensitivity.grid import parse_vary, sweep
 from fupsim.sensitivity.runner import PointSize
 from fupsim.sensitivity.store import PointStore, write_csv_atomic
 
-__all__ = ["add_point_args", "point_setup", "register", "save_figure", "write_manifest"]
+__all__ = [
+    "add_point_args",
+    "interrupted",
+    "point_setup",
+    "register",
+    "save_figure",
+    "write_manifest",
+]
 
 POINTS_NOTE = (
     "Every point is simulated with the same seed (common random numbers across points) and "
@@ -80,6 +87,17 @@ def point_setup(args: argparse.Namespace) -> tuple[Scenario, PointSize, PointSto
         patients=args.patients or (sw.patients if sw else 2000),
     )
     return scenario, size, PointStore(out / "points"), out
+
+
+def interrupted(store: PointStore) -> int:
+    """After Ctrl-C: say how many finished points are kept; exit code 130."""
+    kept = sum(1 for _ in store.folder.glob("*/*.json")) if store.folder.is_dir() else 0
+    print(
+        f"fupsim: interrupted; {kept} finished point(s) are kept in {store.folder}/ "
+        "- rerun the same command to resume (no final table was written)",
+        file=sys.stderr,
+    )
+    return 130
 
 
 def write_manifest(
@@ -148,15 +166,18 @@ def register(sub: Any) -> None:
 def _run(args: argparse.Namespace) -> int:
     scenario, size, store, out = point_setup(args)
     vary = parse_vary(args.vary) if args.vary else None
-    result = sweep(
-        scenario,
-        vary,
-        size,
-        store,
-        workers=args.workers,
-        scheduler=args.scheduler,
-        progress=show_progress(args),
-    )
+    try:
+        result = sweep(
+            scenario,
+            vary,
+            size,
+            store,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            progress=show_progress(args),
+        )
+    except KeyboardInterrupt:
+        return interrupted(store)
     write_csv_atomic(result.table, out / "sweep.csv")
     write_manifest(out, "sweep", scenario, size, {"varied": result.varied, "stats": result.stats})
     if not args.quiet:

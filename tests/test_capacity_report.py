@@ -1,0 +1,86 @@
+"""Capacity figures and the report's capacity section."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import pytest
+
+import fupsim
+from fupsim.plots.capacity import (
+    plot_delay_with_limits,
+    plot_queue,
+    plot_utilisation,
+    plot_waits,
+)
+from fupsim.plots.style import protocol_colors
+from fupsim.report.sections import capacity as section
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    sc = fupsim.load_scenario(
+        ROOT / "scenarios" / "capacity.toml",
+        {
+            "capacity.new_patients_per_year": 300,
+            "capacity.run_in_months": 6,
+            "capacity.service_months": 12,
+            "capacity.slots_per_day": 6,
+        },
+    )
+    out = tmp_path_factory.mktemp("cap") / "run"
+    fupsim.run(sc, replications=2, workers=1, events=False).write(out)
+    return out
+
+
+def test_time_series_plots_draw_one_line_per_scanning_protocol(run_dir: Path) -> None:
+    cal = pd.read_csv(run_dir / "capacity.csv")
+    colors = protocol_colors(list(dict.fromkeys(cal["protocol"])))
+    for plot in (plot_utilisation, plot_waits, plot_queue):
+        fig, ax = plt.subplots()
+        assert plot(cal, ax=ax) is ax
+        lines = {ln.get_label(): ln for ln in ax.get_lines() if not ln.get_label().startswith("_")}
+        assert set(lines) == {"us-3m", "us-4.5m", "us-6m"}  # no-follow-up books no scans
+        assert all(lines[p].get_color() == colors[p] for p in lines)
+        assert "months" in ax.get_xlabel()
+        plt.close(fig)
+
+
+def test_delay_plot_draws_two_bars_per_protocol() -> None:
+    delays = pd.DataFrame(
+        {
+            "protocol": ["a", "b"],
+            "mean_delay_months_unlimited": [3.0, 4.0],
+            "mean_delay_months_with_limits": [3.5, 4.0],
+        }
+    )
+    fig, ax = plt.subplots()
+    plot_delay_with_limits(delays, ax=ax)
+    heights = sorted(round(p.get_height(), 3) for p in ax.patches)
+    assert heights == [3.0, 3.5, 4.0, 4.0]
+    plt.close(fig)
+
+
+def test_section_is_absent_without_capacity_csv(tmp_path: Path) -> None:
+    assert section.render(tmp_path, tmp_path / "figures") is None
+
+
+def test_section_renders_figures_and_the_paired_delay_table(run_dir: Path, tmp_path: Path) -> None:
+    figures = tmp_path / "figures"
+    text = section.render(run_dir, figures)
+    assert text is not None and text.startswith('<section id="capacity">')
+    for name in ("utilisation", "waits", "queue", "delay"):
+        assert (figures / f"capacity_{name}.png").is_file()
+        assert f"figures/capacity_{name}.png" in text
+    delays = pd.read_csv(run_dir / "tables" / "capacity_delay.csv")
+    # a protocol without scans never waits: its delay is the same with or without limits
+    none = delays.set_index("protocol").loc["no-follow-up"]
+    assert none["mean_delay_months_unlimited"] == none["mean_delay_months_with_limits"]

@@ -87,7 +87,7 @@ def grouped_bars(
         title_fontsize=8,
         ncols=min(n, 4),
         loc="upper center",
-        bbox_to_anchor=(0.5, -0.12),
+        bbox_to_anchor=(0.5, -0.16),
         frameon=False,
     )
     return ax
@@ -113,6 +113,7 @@ def plot_yield(
     ax = new_axes(ax)
     grouped_bars(summary, YIELD_METRICS, ax=ax, colors=colors)
     ax.set_ylabel("Changes per 1,000 people followed")
+    ax.set_xlabel("How the relevant change came to light")
     ax.set_title("Yield per protocol (bars: 95% CI)", fontsize=10)
     return ax
 
@@ -131,6 +132,7 @@ def plot_scans(
     metrics = {"scans_per_patient": "attended scans", "missed_scans_per_patient": "missed scans"}
     grouped_bars(summary, metrics, ax=ax, colors=colors, fmt="{:.2f}")
     ax.set_ylabel("Ultrasound scans per person (count)")
+    ax.set_xlabel("Scheduled ultrasound visits")
     ax.set_title("Scans per person", fontsize=10)
     return ax
 
@@ -156,6 +158,7 @@ def plot_workups(
     }
     grouped_bars(frame, metrics, ax=ax, colors=colors, fmt="{:.0f}")
     ax.set_ylabel("CT work-ups per 1,000 people (count)")
+    ax.set_xlabel("CT work-ups after a positive scan")
     ax.set_title("CT work-ups per 1,000 people", fontsize=10)
     return ax
 

@@ -19,6 +19,7 @@ smallest value of the chosen outcome over the parameter's range.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -127,6 +128,11 @@ def _levels(base: Any, lo: float, hi: float, points: int) -> list[float | int]:
     return sorted(set(values))
 
 
+def _shown(value: Any) -> Any:
+    """A base value for a table cell: a table of values (e.g. by lobe) as JSON text."""
+    return json.dumps(value, sort_keys=True) if isinstance(value, dict | list) else value
+
+
 def outcome_table(summary: pd.DataFrame, settings: OwsaSettings) -> pd.DataFrame:
     """Per-protocol outcomes of one point (see the module docstring for definitions)."""
     t = add_effect(summary, settings.effect)
@@ -228,7 +234,7 @@ def owsa(
         t = outcome_table(summary, settings)
         t.insert(0, "parameter", key)
         t.insert(1, "value", value)
-        t.insert(2, "base_value", bases.get(key, np.nan))
+        t.insert(2, "base_value", _shown(bases.get(key, np.nan)))
         frames.append(t)
     table = pd.concat(frames, ignore_index=True)
     base_rows = table[table["parameter"] == "base"]
@@ -245,7 +251,7 @@ def owsa(
         rows.append(
             {
                 "parameter": key,
-                "base_value": bases[key],
+                "base_value": _shown(bases[key]),
                 "low_value": values[0],
                 "high_value": values[-1],
                 "outcome": settings.outcome,

@@ -29,7 +29,7 @@ from fupsim.sensitivity.store import PointStore, encode_summary, point_key
 
 __all__ = ["PointRun", "PointSize", "run_points", "simulate_point"]
 
-MAX_BATCH = 8
+MAX_BATCH = 4
 """Most points per task: bounds the work lost to an interrupt at ``MAX_BATCH`` × workers."""
 
 
@@ -102,8 +102,8 @@ def _run_batch(batch: _Batch) -> list[tuple[str, dict[str, Any], float]]:
 
 
 def _batch_size(n_points: int, workers: int) -> int:
-    """Points per task: about four tasks per worker, at most :data:`MAX_BATCH`."""
-    return max(1, min(MAX_BATCH, math.ceil(n_points / (4 * max(workers, 1)))))
+    """Points per task: about eight tasks per worker, at most :data:`MAX_BATCH`."""
+    return max(1, min(MAX_BATCH, math.ceil(n_points / (8 * max(workers, 1)))))
 
 
 def run_points(
@@ -134,7 +134,7 @@ def run_points(
     progress : bool, optional
         Progress bar with time left (default: only on a terminal).
     batch_size : int, optional
-        Points per task (default: about four tasks per worker, at most :data:`MAX_BATCH`).
+        Points per task (default: about eight tasks per worker, at most :data:`MAX_BATCH`).
 
     Returns
     -------

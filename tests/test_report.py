@@ -325,3 +325,33 @@ def test_a_failure_while_building_leaves_the_old_report(report, small_run, monke
         fupsim.build_report(small_run, report, progress=False, validation=False)
     assert (report / "index.html").read_bytes() == before
     assert not [p for p in report.parent.iterdir() if p.name.startswith(".report.tmp")]
+
+
+@pytest.mark.slow
+def test_cli_report_of_a_scenario_records_its_overrides(tmp_path) -> None:
+    toml = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.toml"
+    out = tmp_path / "rep"
+    argv = [
+        "report",
+        str(toml),
+        "--out",
+        str(out),
+        "--patients",
+        "500",
+        "--replications",
+        "2",
+        "--seed",
+        "5",
+        "--set",
+        "ultrasound.specificity=0.95",
+        "--workers",
+        "1",
+        "--quiet",
+        "--no-validation",
+    ]
+    assert main(argv) == 0
+    manifest = (out / "manifest.json").read_text()
+    assert '"specificity": 0.95' in manifest
+    html = (out / "index.html").read_text(encoding="utf-8")
+    assert "--set ultrasound.specificity=0.95" in html and "--patients 500" in html
+    assert "not run: --no-validation" in html

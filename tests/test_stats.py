@@ -342,3 +342,11 @@ def test_single_protocol_run_compares_without_contrasts() -> None:
     assert list(c.icer["status"]) == ["frontier"]
     assert c.widest() == "No interval to halve."
     assert "not fitted" in c.models_text
+
+
+def test_identical_arms_give_zero_difference_and_p_one() -> None:
+    y = np.array([1] * 6 + [0] * 44, dtype=bool)
+    p = align(_two_arm_frame(y, y.copy()), ["B", "A"], ["screen_detected", *COLUMNS[1:]])
+    got = row(contrast_table(p, [("A", "B")]), "A vs B", "screen_detected_per_1000")
+    assert (got["estimate"], got["ci_low"], got["ci_high"], got["p_value"]) == (0.0, 0.0, 0.0, 1.0)
+    assert "no discordant pairs" in got["method"]

@@ -243,3 +243,34 @@ def test_service_tables_round_trip_through_the_run_folder(
     people = result.outcomes.groupby("replicate")["patient_id"].nunique()
     expected = 400 + 20_000 * 0.00057
     assert ((people - expected).abs() < 5 * np.sqrt(expected)).all()
+
+
+def test_other_services_take_their_slots_first(baseline: Scenario) -> None:
+    """With no follow-up scans, utilisation is E[min(B, s)] / s for B ~ Poisson(b) a day.
+
+    Expected value from scipy's Poisson law; tolerance 4 standard errors of a mean over the
+    measured clinic days (5 a week for 120 months).
+    """
+    b, s = 3.0, 4
+    data = baseline.model_dump(by_alias=True, exclude_none=True)
+    data["protocol"] = [{"name": "none", "visits_months": []}]
+    data["analysis"].pop("reference_protocol", None)
+    sc = with_overrides(
+        Scenario.model_validate(data),
+        {
+            "capacity": {
+                "new_patients_per_year": 10,
+                "service_months": 120.0,
+                "slots_per_day": s,
+                "background_scans_per_day": b,
+            }
+        },
+    )
+    result = fupsim.run(sc, replications=1, workers=1, events=False)
+    k = np.arange(s + 1)
+    pmf = stats.poisson.pmf(k, b)
+    used = (k[:s] * pmf[:s]).sum() + s * (1 - pmf[:s].sum())
+    second = (k[:s] ** 2 * pmf[:s]).sum() + s**2 * (1 - pmf[:s].sum())
+    days = int(result.capacity["measured"].sum()) * 5
+    se = np.sqrt(second - used**2) / np.sqrt(days) / s
+    assert abs(result.summary().iloc[0]["scanner_utilisation"] - used / s) < 4 * se

@@ -44,6 +44,16 @@ def _flatten(prefix: str, value: Any, out: dict[str, Any], expand: frozenset[str
         out[prefix] = value
 
 
+def _block_of(key: str, flat: dict[str, Any]) -> str:
+    """The nearest enclosing table that states a ``source``, else the top-level block."""
+    parts = key.split(".")
+    for i in range(len(parts) - 1, 0, -1):
+        prefix = ".".join(parts[:i])
+        if f"{prefix}.source" in flat:
+            return prefix
+    return parts[0]
+
+
 def parameter_rows(scenario: Scenario) -> pd.DataFrame:
     """Every model parameter with value, one-way range, PSA distribution, source, confidence.
 
@@ -71,8 +81,8 @@ def parameter_rows(scenario: Scenario) -> pd.DataFrame:
         own = unc.get(key)
         joint = next((k for k in unc if key.startswith(k + ".")), None)
         u = own or (unc[joint] if joint else {})
-        block = key.rsplit(".", 1)[0]
-        block_source = flat.get(f"{block}.source") or flat.get(f"{key.split('.')[0]}.source") or ""
+        block = _block_of(key, flat)
+        block_source = flat.get(f"{block}.source") or ""
         rng = u.get("range")
         conf = u.get("confidence", "")
         psa = _dist(u["psa"]) if "psa" in u else ""

@@ -403,7 +403,7 @@ def compare(result: RunResult, *, gee_patients: int = 20_000) -> Comparison:
         f"fupsim compare: {p.replicates} replicate(s) x {patients:,} patients x {len(order)} "
         f"protocols; reference {ref!r}; costs in {currency}.\n\n{gee_text}\n"
         f"{_mcnemar_text(p, pairs)}"
-        f"\nNon-inferiority (one-sided alpha {ni['alpha'].iloc[0] if len(ni) else 0.025}, "
+        f"\nNon-inferiority (one-sided alpha {NI_ALPHA:g}, "
         f"margin {margin:g} per 1,000):\n{_text(ni, 'no less intensive protocol')}\n"
         f"\nLog-rank tests of time to screen detection:\n{_text(lr, 'a single protocol')}\n"
     )

@@ -32,7 +32,7 @@ def register(sub: Any) -> None:
         help="paired statistics and ICERs for a run folder; writes comparison.csv, icer.csv, "
         "models.txt and more into it",
         description="Compare the protocols of a 'fupsim run' folder. Contrasts are paired by "
-        "(replicate, patient_id) under common random numbers: paired differences with 95%% "
+        "(replicate, patient_id) under common random numbers: paired differences with 95% "
         "intervals, McNemar for binary outcomes, Holm-adjusted p-values, a GEE over all "
         "protocols, non-inferiority of each less intensive protocol against the reference, "
         "cumulative detection curves with log-rank tests, and ICERs with dominance. Writes "

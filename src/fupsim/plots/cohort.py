@@ -29,8 +29,9 @@ __all__ = [
 AGE_BAND_YEARS = (20.0, 50.0)
 """The source article: IHC is most common at ages 20–50."""
 
-SIMULATED = "#0072B2"
-INPUT = "#D55E00"
+# Not protocol colours: the cohort is the same under every protocol.
+SIMULATED = "#51606F"
+INPUT = "#000000"
 
 
 def _adults(cohort: pd.DataFrame) -> pd.DataFrame:

@@ -108,8 +108,8 @@ def write_figures(
         FigureFile(
             "cohort.png",
             "Simulated cohort against the source article",
-            "The simulated cohort (blue bars) against the source article's description "
-            "and the scenario's inputs (orange diamonds or dashed line). Adults only, "
+            "The simulated cohort (slate bars) against the source article's description "
+            "and the scenario's inputs (black diamonds or dashed line). Adults only, "
             "except the prenatal panel; all replicates pooled.",
         )
     )

@@ -6,6 +6,13 @@ every person due is processed at once with numpy (attendance, ultrasound, CT wor
 rule, loss). Clinical presentations between scans follow from the latent times and need no
 events of their own. The environment runs to completion, so scans due on the horizon day are
 done (a run stopped ``until=horizon`` would silently drop them).
+
+With an unbounded scanner people do not interact, so the process has one event per visit
+round. With a service (:class:`fupsim.capacity.Service`: arrivals over time, clinic days,
+N slots a day) people compete for slots, so the process steps through clinic days
+(:class:`_Calendar`): each day the queue in due-date order takes the free slots, the rest
+wait, and every scan is examined on the day it is actually done. Both paths share the
+examination code, so with ample slots they give identical results.
 """
 
 from __future__ import annotations
@@ -38,7 +45,7 @@ class ArmResult:
 
     protocol: str
     visit_code: np.ndarray  # (K, n) int8: VISIT_CODES per scheduled visit
-    visit_day: np.ndarray  # (K, n) int32
+    visit_day: np.ndarray  # (K, n) int: scheduled day (calendar engine: day actually done)
     n_scans: np.ndarray
     n_missed: np.ndarray
     n_ct: np.ndarray

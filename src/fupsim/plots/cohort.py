@@ -96,9 +96,10 @@ def plot_age(cohort: pd.DataFrame, *, ax: Axes | None = None, bin_years: float =
     ax.axvspan(lo, hi, color="0.88", zorder=0, label="article: most common at 20–50 y")
     edges = np.arange(np.floor(age.min() / bin_years) * bin_years, age.max() + bin_years, bin_years)
     weights = np.full(age.size, 100.0 / max(age.size, 1))
-    ax.hist(
+    heights, _, _ = ax.hist(
         age, bins=edges.tolist(), weights=weights, color=SIMULATED, alpha=0.85, label="simulated"
     )
+    ax.set_ylim(0, float(np.max(heights)) * 1.3)  # head-room for the legend
     inside = float(np.mean((age >= lo) & (age <= hi))) * 100.0
     ax.set_title(f"Age: {inside:.0f}% of adults aged 20–50 y", fontsize=10)
     ax.set_xlabel("Age at index scan (years)")

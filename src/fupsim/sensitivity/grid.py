@@ -21,7 +21,7 @@ import pandas as pd
 from fupsim.scenario import Scenario, ScenarioError, get_value, parse_overrides, with_overrides
 from fupsim.sensitivity.runner import PointSize, PointStore, run_points
 
-__all__ = ["SweepResult", "expand_spec", "grid_overrides", "parse_vary", "sweep"]
+__all__ = ["SweepResult", "build_points", "expand_spec", "grid_overrides", "parse_vary", "sweep"]
 
 MAX_GRID_POINTS = 100_000
 """Largest grid accepted, to catch a typo such as ``lo:hi:1000000`` before any work."""

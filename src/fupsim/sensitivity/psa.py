@@ -28,7 +28,18 @@ from fupsim.scenario import Scenario, ScenarioError
 from fupsim.sensitivity.grid import build_points
 from fupsim.sensitivity.runner import PointSize, PointStore, run_points
 
-__all__ = ["PSA_STREAM", "PsaResult", "draw_parameters", "effect_column", "psa", "psa_table"]
+__all__ = [
+    "EFFECTS",
+    "PSA_STREAM",
+    "PsaResult",
+    "add_effect",
+    "draw_overrides",
+    "draw_parameters",
+    "effect_column",
+    "mark_frontier",
+    "psa",
+    "psa_table",
+]
 
 PSA_STREAM = 0x505341
 """First spawn-key element of the PSA parameter streams (replicates use one-element keys)."""

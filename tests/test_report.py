@@ -355,3 +355,43 @@ def test_cli_report_of_a_scenario_records_its_overrides(tmp_path) -> None:
     html = (out / "index.html").read_text(encoding="utf-8")
     assert "--set ultrasound.specificity=0.95" in html and "--patients 500" in html
     assert "not run: --no-validation" in html
+
+
+def _summary_for(costs: dict[str, float], yields: dict[str, float]) -> str:
+    from fupsim.economics import icer_table
+    from fupsim.report.summary import summary_html
+
+    frame = pd.DataFrame(
+        {
+            "protocol": list(costs),
+            "cost_per_patient": list(costs.values()),
+            "screen_detected_per_patient": [yields[p] for p in costs],
+        }
+    )
+    icer = icer_table(frame).assign(icer_ci_low=np.nan, icer_ci_high=np.nan)
+    summary = frame.assign(screen_detected_per_1000=frame["screen_detected_per_patient"] * 1000)
+    diffs = pd.DataFrame(columns=["protocol", "metric", "estimate", "ci_low", "ci_high"])
+    return summary_html(
+        icer,
+        diffs,
+        summary,
+        reference=next(iter(costs)),
+        margin_per_1000=5,
+        currency="EUR",
+        year=2025,
+        replicates=1,
+        patients=100,
+    )
+
+
+def test_summary_names_dominated_protocols_and_the_band_edges() -> None:
+    # b costs more than a and finds less: dominated; c over a: (300 - 100) / (0.04 - 0.02)
+    html = _summary_for({"a": 100.0, "b": 200.0, "c": 300.0}, {"a": 0.02, "b": 0.01, "c": 0.04})
+    assert "<b>b</b> is dominated" in html
+    assert "less than EUR 10,000, <b>a</b> is the efficient choice" in html
+    assert "At EUR 10,000 or more per additional change, <b>c</b>" in html
+
+
+def test_summary_when_one_protocol_dominates_all() -> None:
+    html = _summary_for({"a": 100.0, "b": 200.0}, {"a": 0.05, "b": 0.01})
+    assert "<b>a</b> costs least and finds at least as much" in html

@@ -139,6 +139,7 @@ def summary_html(
         d = differences[differences["protocol"] == name].set_index("metric")
         sd = d.loc["screen_detected_per_1000"]
         cost = d.loc["cost_per_patient"]
+        scans = d.loc["scans_per_patient"]
         verdict = noninferiority_verdict(float(sd["ci_low"]), float(sd["ci_high"]), margin_per_1000)
         tested = (
             {}
@@ -149,7 +150,8 @@ def summary_html(
         found[str(name)] = verdict
         bullets.append(
             f"<li><b>{esc(name)}</b> against {esc(reference)}: finds "
-            f"{_change(sd, 'more', 'fewer', '{:.1f}')} changes per 1,000 people and "
+            f"{_change(sd, 'more', 'fewer', '{:.1f}')} changes per 1,000 people, needs "
+            f"{_change(scans, 'more', 'fewer', '{:.2f}')} scans per person and "
             f"{_change(cost, 'costs', 'saves', currency + ' {:,.0f}', verb_first=True)} per "
             f"person. Against a tolerated loss of {margin_per_1000:g} screen detections per 1,000, "
             f"the verdict is <b>{verdict}</b>.</li>"
@@ -168,21 +170,24 @@ def summary_html(
             f"{_names(others)} cannot be shown non-inferior to {esc(reference)}"
             f" at a margin of {margin_per_1000:g} screen detections per 1,000"
         )
-    parts.insert(
-        0,
-        f"<p><b>In short:</b> {'; '.join(short)}. The efficient choice depends on what "
-        "an additional screen-detected change is worth to the service:</p>",
-    )
+    lead = f"<b>In short:</b> {'; '.join(short)}. " if short else ""
+    if (icer["status"] == "frontier").sum() > 1:
+        lead += "The efficient choice depends on what an additional screen-detected change is "
+        lead += "worth to the service:"
+    if lead:
+        parts.insert(0, f"<p>{lead}</p>")
     ref = summary.set_index("protocol").loc[reference]
-    parts.append(
-        f"<p>Against the reference protocol <b>{esc(reference)}</b> (which finds "
-        f"{float(ref['screen_detected_per_1000']):.1f} changes per 1,000 people by a scheduled scan "
-        f"and costs {_money(float(ref['cost_per_patient']), currency)} per person):</p>"
-        f"<ul>{''.join(bullets)}</ul>"
-    )
+    if bullets:
+        parts.append(
+            f"<p>Against the reference protocol <b>{esc(reference)}</b> (which finds "
+            f"{float(ref['screen_detected_per_1000']):.1f} changes per 1,000 people by a "
+            f"scheduled scan and costs {_money(float(ref['cost_per_patient']), currency)} per "
+            f"person):</p><ul>{''.join(bullets)}</ul>"
+        )
     parts.append(
         f'<p class="note">Costs in {esc(currency)} {year}, discounted. Intervals come from '
-        f"{replicates} replicates of {patients:,} simulated adults and express simulation "
+        f"{replicates} replicate{'s' if replicates != 1 else ''} of {patients:,} simulated "
+        "adults and express simulation "
         "(Monte Carlo) error only; they do not include uncertainty about the parameters, many of "
         "which are assumptions (see the parameter table). A protocol is non-inferior when the "
         "lower 97.5% confidence bound of its paired difference in screen detections lies above "

@@ -24,6 +24,7 @@ CORE = [
 # Analysis and presentation layers, which the core must never import.
 UPPER = {
     "stats",
+    "paired",
     "survival",
     "economics",
     "experiment",
@@ -37,7 +38,7 @@ UPPER = {
 
 LIBRARIES = {
     "simpy": {"engine", "capacity"},
-    "statsmodels": {"stats", "survival", "economics"},
+    "statsmodels": {"stats", "survival", "paired", "economics"},
     "matplotlib": {"plots", "report", "commands"},
     "tomllib": {"scenario"},
     "dask": {"experiment", "sensitivity"},

@@ -195,6 +195,8 @@ def test_icer_labels_do_not_overlap_even_when_crowded() -> None:
     boxes = [t.get_window_extent(renderer) for t in labels]
     for a, b in itertools.combinations(boxes, 2):
         assert not _overlap(a, b)
+    legend = ax.get_legend().get_window_extent(renderer)
+    assert not any(_overlap(b, legend) for b in boxes)
 
 
 def test_cost_effect_plots_every_protocol_and_marks_dominated_ones() -> None:

@@ -59,7 +59,7 @@ def place_labels(
 
     Each label goes to the first of a fixed list of offsets (right, above, left, below, then
     further out) where its box clears every label already placed, every anchor and every
-    point in ``avoid`` (data coordinates); a leader line joins it to its anchor.
+    point in ``avoid`` (data coordinates) and the legend; a leader line joins it to its anchor.
 
     Returns
     -------
@@ -76,7 +76,8 @@ def place_labels(
     axes_box = ax.get_window_extent(renderer)
     marks = [ax.transData.transform(p) for p in [*anchors, *avoid]]
     point_boxes = [Bbox.from_bounds(x - 4, y - 4, 8, 8) for x, y in marks]
-    placed: list[Bbox] = []
+    legend = ax.get_legend()
+    placed: list[Bbox] = [legend.get_window_extent(renderer)] if legend is not None else []
     labels: list[Annotation] = []
     for (x, y), text in zip(anchors, texts, strict=True):
         best: tuple[float, Annotation, Bbox] | None = None

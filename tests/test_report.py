@@ -255,7 +255,6 @@ def _plugin(monkeypatch, name: str, render) -> None:
     monkeypatch.setitem(sys.modules, mod.__name__, mod)
 
 
-@pytest.mark.slow
 def test_plugin_sections_appear_in_order_with_their_figures(
     small_run, tmp_path, monkeypatch
 ) -> None:
@@ -285,7 +284,6 @@ def test_plugin_sections_appear_in_order_with_their_figures(
     assert (out / "figures" / "tornado.png").is_file() and (out / "owsa.csv").is_file()
 
 
-@pytest.mark.slow
 def test_cli_rerenders_a_run_folder_without_simulating(small_run, tmp_path, monkeypatch) -> None:
     run_dir = small_run.write(tmp_path / "run")
     import fupsim.commands.report as cmd
@@ -327,7 +325,6 @@ def test_a_failure_while_building_leaves_the_old_report(report, small_run, monke
     assert not [p for p in report.parent.iterdir() if p.name.startswith(".report.tmp")]
 
 
-@pytest.mark.slow
 def test_cli_report_of_a_scenario_records_its_overrides(tmp_path) -> None:
     toml = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.toml"
     out = tmp_path / "rep"

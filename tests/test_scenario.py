@@ -51,6 +51,12 @@ def test_overrides_by_name_and_index(baseline: fupsim.Scenario) -> None:
     assert baseline.protocol[2].interval_months == 6  # the original is untouched
 
 
+def test_override_reaches_a_protocol_whose_name_has_a_dot(baseline: fupsim.Scenario) -> None:
+    sc = with_overrides(baseline, {"protocol.us-4.5m.interval_months": 5})
+    assert sc.protocol[1].name == "us-4.5m" and sc.protocol[1].interval_months == 5
+    assert get_value(sc, "protocol.us-4.5m.interval_months") == 5
+
+
 def test_parse_overrides_reads_toml_values() -> None:
     got = parse_overrides(["a.b=3", "a.c=0.5", "a.d=true", "a.e=[1, 2]", "a.f=word"])
     assert got == {"a.b": 3, "a.c": 0.5, "a.d": True, "a.e": [1, 2], "a.f": "word"}

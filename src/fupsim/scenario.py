@@ -403,27 +403,35 @@ def _numeric(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
+def _list_step(items: list[Any], parts: list[str], i: int) -> tuple[int, int]:
+    """Index into a list of named tables, and how many dotted parts the name used.
+
+    Entries are addressed by position (``protocol.0``) or by name; a name may itself contain
+    dots (``protocol.us-4.5m``), so the longest run of parts that names an entry wins.
+    """
+    if parts[i].isdigit():
+        if int(parts[i]) >= len(items):
+            raise KeyError(parts[i])
+        return int(parts[i]), 1
+    names = {item.get("name"): k for k, item in enumerate(items) if isinstance(item, dict)}
+    for j in range(len(parts), i, -1):
+        candidate = ".".join(parts[i:j])
+        if candidate in names:
+            return names[candidate], j - i
+    raise KeyError(parts[i])
+
+
 def _lookup(data: Any, parts: list[str]) -> Any:
-    node = data
-    for part in parts:
+    node, i = data, 0
+    while i < len(parts):
         if isinstance(node, list):
-            node = node[_list_index(node, part)]
-        elif isinstance(node, dict) and part in node:
-            node = node[part]
+            index, used = _list_step(node, parts, i)
+            node, i = node[index], i + used
+        elif isinstance(node, dict) and parts[i] in node:
+            node, i = node[parts[i]], i + 1
         else:
-            raise KeyError(part)
+            raise KeyError(parts[i])
     return node
-
-
-def _list_index(items: list[Any], part: str) -> int:
-    if part.isdigit():
-        if int(part) >= len(items):
-            raise KeyError(part)
-        return int(part)
-    for i, item in enumerate(items):
-        if isinstance(item, dict) and item.get("name") == part:
-            return i
-    raise KeyError(part)
 
 
 def get_value(scenario: Scenario, key: str) -> Any:
@@ -458,27 +466,26 @@ def _parse_value(raw: str) -> Any:
 def _apply(data: dict[str, Any], key: str, value: Any) -> None:
     parts = key.split(".")
     node: Any = data
-    for depth, part in enumerate(parts[:-1]):
-        where = ".".join(parts[: depth + 1])
+    i = 0
+    while True:
         if isinstance(node, list):
             try:
-                node = node[_list_index(node, part)]
+                index, used = _list_step(node, parts, i)
             except KeyError:
+                where = ".".join(parts[: i + 1])
                 raise ScenarioError(f"--set {key}: {where} matches no list entry") from None
+            if i + used == len(parts):
+                node[index] = value
+                return
+            node, i = node[index], i + used
         elif isinstance(node, dict):
-            node = node.setdefault(part, {})
-            if not isinstance(node, dict | list):
-                raise ScenarioError(f"--set {key}: {where} is a value, not a table")
+            if i == len(parts) - 1:
+                node[parts[i]] = value
+                return
+            node, i = node.setdefault(parts[i], {}), i + 1
         else:
+            where = ".".join(parts[:i])
             raise ScenarioError(f"--set {key}: {where} is a value, not a table")
-    last = parts[-1]
-    if isinstance(node, list):
-        try:
-            node[_list_index(node, last)] = value
-        except KeyError:
-            raise ScenarioError(f"--set {key}: {last} matches no list entry") from None
-    else:
-        node[last] = value
 
 
 def _format_loc(loc: tuple[Any, ...]) -> str:

@@ -88,6 +88,26 @@ def test_same_seed_identical_files_for_one_and_two_workers(
     assert ma == mb
 
 
+def test_manifest_reproduces_the_run(baseline_path: Path, tmp_path: Path) -> None:
+    import fupsim
+    from fupsim.experiment import load_run
+
+    out = tmp_path / "run"
+    assert main(["run", str(baseline_path), "--out", str(out), "--workers", "1", *SMALL]) == 0
+    stored = load_run(out)
+    m = stored.manifest
+    again = fupsim.run(
+        stored.scenario,
+        seed=m["seed"],
+        replications=m["replications"],
+        patients=m["patients"],
+        workers=1,
+    )
+    pd.testing.assert_frame_equal(
+        again.summary(), pd.read_csv(out / "summary.csv"), check_dtype=False
+    )
+
+
 def test_cohort_command_writes_csv_and_parquet(baseline_path: Path, tmp_path: Path) -> None:
     for suffix in ("csv", "parquet"):
         f = tmp_path / f"cohort.{suffix}"

@@ -49,9 +49,18 @@ def test_lobe_shares(big) -> None:
 
 def test_cause_shares(big) -> None:
     sc, c = big
-    for code, (name, share) in enumerate(sc.cohort.causes.items()):
-        assert c.causes[code] == name
+    for name, share in sc.cohort.causes.items():
+        code = c.causes.index(name)
         assert _within((c.cause == code).mean(), share, N)
+
+
+def test_cause_order_in_the_file_does_not_change_the_people(baseline: fupsim.Scenario) -> None:
+    shuffled = dict(reversed(list(baseline.cohort.causes.items())))
+    other = with_overrides(baseline, {"cohort.causes": shuffled})
+    assert list(other.cohort.causes) != list(baseline.cohort.causes)
+    a = draw_cohort(baseline, replicate_streams(3, 0), 2000)
+    b = draw_cohort(other, replicate_streams(3, 0), 2000)
+    np.testing.assert_array_equal(np.array(a.causes)[a.cause], np.array(b.causes)[b.cause])
 
 
 def test_foci(big) -> None:

@@ -24,8 +24,12 @@ CONGENITAL = "congenital"
 
 
 def cause_names(scenario: Scenario) -> tuple[str, ...]:
-    """Cause labels in a fixed order: the adult mix as written, then ``congenital``."""
-    return (*scenario.cohort.causes, CONGENITAL)
+    """Cause labels in a fixed order: the adult causes sorted by name, then ``congenital``.
+
+    Sorting makes the draws independent of the order in which a file (or a manifest written
+    with sorted keys) lists the causes: the same shares always give the same people.
+    """
+    return (*sorted(scenario.cohort.causes), CONGENITAL)
 
 
 @dataclass(frozen=True)
@@ -102,7 +106,6 @@ def draw_cohort(
     adult_female = u[1] < c.female_share
     adult_lobe = _categorical(u[2], lobe_shares).astype(np.int8)
     adult_foci = np.where(multiple, 2 + extra, 1).astype(np.int16)
-    adult_cause = _categorical(u[4], list(c.causes.values()))
 
     prng = streams["prenatal"]
     n_pre = int(prng.binomial(pn.screened, pn.fetal_rate)) if pn.screened > 0 else 0
@@ -111,6 +114,7 @@ def draw_cohort(
     karyotype = v[3] < np.where(anomaly, pn.karyotype_if_anomaly, pn.karyotype_if_isolated)
     infection = v[4] < np.where(anomaly, pn.infection_if_anomaly, pn.infection_if_isolated)
     causes = cause_names(scenario)
+    adult_cause = _categorical(u[4], [c.causes[name] for name in causes[:-1]])
     no = np.zeros(n_adult, dtype=bool)
     return Cohort(
         causes=causes,

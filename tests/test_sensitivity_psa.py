@@ -109,3 +109,26 @@ def test_psa_rerun_reuses_every_draw_and_rewrites_identical_tables(psa_dir, base
     argv = ["psa", str(baseline_path), "--draws", "16", "--patients", "300", "--replications", "1"]
     assert main([*argv, "--out", str(psa_dir), "--workers", "1", "--quiet"]) == 0
     assert ((psa_dir / "psa.csv").read_bytes(), (psa_dir / "ceac.csv").read_bytes()) == before
+
+
+def test_interval_cases_averted_as_effect(baseline: fupsim.Scenario, tmp_path) -> None:
+    from fupsim.sensitivity import PointSize, PointStore, run_psa
+
+    s = fupsim.with_overrides(baseline, {"sweep": {"effect": "interval_cases_averted_per_patient"}})
+    res = run_psa(s, 3, PointSize(4, 1, 300), PointStore(tmp_path), workers=1)
+    t = res.table
+    assert res.effect == "interval_cases_averted_per_patient"
+    for _, block in t.groupby("draw"):
+        worst = block["interval_cases_per_1000"].max()
+        expected = (worst - block["interval_cases_per_1000"]) / 1000
+        assert np.array_equal(
+            block["interval_cases_averted_per_patient"].to_numpy(), expected.to_numpy()
+        )
+        # No scans: nothing is found early, so no follow-up has the most interval cases.
+        assert (
+            block.loc[
+                block["protocol"] == "no-follow-up", "interval_cases_averted_per_patient"
+            ].item()
+            == 0
+        )
+    assert set(res.ceac["protocol"]) == set(baseline.protocol_names)

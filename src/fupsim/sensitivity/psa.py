@@ -44,12 +44,11 @@ __all__ = [
 PSA_STREAM = 0x505341
 """First spawn-key element of the PSA parameter streams (replicates use one-element keys)."""
 
-EFFECTS = {
-    "screen_detected_per_patient": ("screen_detected_per_1000", 1.0),
-    "interval_cases_averted_per_patient": ("interval_cases_per_1000", -1.0),
-}
-"""Effect name → (summary column per 1,000, sign). "Averted" is minus the interval cases,
-which ranks protocols exactly as interval cases averted against any fixed comparator."""
+EFFECTS = ("screen_detected_per_patient", "interval_cases_averted_per_patient")
+"""Effects net benefit can use. Screen-detected changes per person; or interval cases averted
+per person, against the protocol with the most interval cases at the same point (usually
+no follow-up). A reference that is the same for every protocol of a point leaves the
+preferred protocol, the acceptability curve and EVPI unchanged."""
 
 
 def effect_column(scenario: Scenario) -> str:
@@ -57,11 +56,16 @@ def effect_column(scenario: Scenario) -> str:
     return scenario.sweep.effect if scenario.sweep is not None else "screen_detected_per_patient"
 
 
-def add_effect(table: pd.DataFrame, effect: str) -> pd.DataFrame:
-    """Add the per-patient effect column to a table holding summary columns."""
-    source, sign = EFFECTS[effect]
-    out = table.copy()
-    out[effect] = sign * out[source] / 1000.0
+def add_effect(summary: pd.DataFrame, effect: str) -> pd.DataFrame:
+    """Add the per-person effect column to one point's summary (one row per protocol)."""
+    out = summary.copy()
+    if effect == "screen_detected_per_patient":
+        out[effect] = out["screen_detected_per_1000"] / 1000.0
+    elif effect == "interval_cases_averted_per_patient":
+        interval = out["interval_cases_per_1000"]
+        out[effect] = (interval.max() - interval) / 1000.0
+    else:
+        raise ScenarioError(f"sweep.effect = {effect!r}: not one of {', '.join(EFFECTS)}")
     return out
 
 
@@ -153,8 +157,8 @@ def psa_table(params: pd.DataFrame, summaries: Sequence[pd.DataFrame], effect: s
     """Per-draw table: ``draw, protocol, cost_per_patient, …`` and the drawn values."""
     frames = []
     for i, summary in enumerate(summaries):
-        frames.append(summary.assign(draw=int(params["draw"].iloc[i])))
-    table = add_effect(pd.concat(frames, ignore_index=True), effect)
+        frames.append(add_effect(summary, effect).assign(draw=int(params["draw"].iloc[i])))
+    table = pd.concat(frames, ignore_index=True)
     first = ["draw", "protocol", "cost_per_patient", "screen_detected_per_1000", effect]
     rest = [c for c in table.columns if c not in first]
     return table[first + rest].merge(params, on="draw", how="left")

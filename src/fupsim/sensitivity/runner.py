@@ -25,7 +25,7 @@ import pandas as pd
 from fupsim.experiment import map_tasks, run_replicate
 from fupsim.metrics import summarise
 from fupsim.scenario import Scenario, ScenarioError
-from fupsim.sensitivity.store import PointStore, encode_summary, point_key
+from fupsim.sensitivity.store import PointStore, decode_summary, encode_summary, point_key
 
 __all__ = ["PointRun", "PointSize", "run_points", "simulate_point"]
 
@@ -155,6 +155,7 @@ def run_points(
     items = list(todo.items())
     batches = [_Batch(tuple(items[i : i + per_task]), size) for i in range(0, len(items), per_task)]
     spent = {"simulation": 0.0, "store": 0.0}
+    loaded: dict[str, pd.DataFrame] = {}
 
     def keep(_: int, result: list[tuple[str, dict[str, Any], float]]) -> None:
         t0 = time.perf_counter()
@@ -167,6 +168,9 @@ def run_points(
                 patients=size.patients,
                 simulation_seconds=seconds,
             )
+            # What was written reads back bit for bit (shortest round-trip floats), so the
+            # fresh point is used as decoded here rather than read again.
+            loaded[key] = decode_summary(encoded)
             spent["simulation"] += seconds
         spent["store"] += time.perf_counter() - t0
 
@@ -181,7 +185,6 @@ def run_points(
             on_result=keep,
         )
     t0 = time.perf_counter()
-    loaded: dict[str, pd.DataFrame] = {}
     for key in keys:
         if key not in loaded:
             frame = store.load(key)

@@ -144,3 +144,10 @@ def test_ctrl_c_keeps_finished_points_and_rerun_completes(
     monkeypatch.setattr(PointStore, "save", real_save)
     assert main([*base, "--out", str(out)]) == 0
     assert (out / "sweep.csv").read_bytes() == (tmp_path / "clean" / "sweep.csv").read_bytes()
+
+
+def test_report_section_survives_foreign_tables(tmp_path: Path) -> None:
+    (tmp_path / "owsa.csv").write_text("parameter,low,high\nx,1,2\n")
+    (tmp_path / "owsa_tornado.csv").write_text("a,b\n1,2\n")
+    html = render(tmp_path, tmp_path / "figures")
+    assert html is not None and "Could not read owsa_tornado.csv" in html

@@ -251,12 +251,26 @@ def render(report_dir: Path, figures_dir: Path) -> str | None:
     if not present:
         return None
     currency, order = _context(report_dir)
-    body = []
+    parts: list[tuple[str, Callable[[], str]]] = []
     if "owsa.csv" in present:
-        body.append(_owsa(report_dir, figures_dir, currency))
+        parts.append(("owsa_tornado.csv", lambda: _owsa(report_dir, figures_dir, currency)))
     if present & {"psa.csv", "ceac.csv", "evpi.csv"}:
-        body.append(_psa(report_dir, figures_dir, currency, order))
+        parts.append(
+            (
+                "psa.csv / ceac.csv / evpi.csv",
+                lambda: _psa(report_dir, figures_dir, currency, order),
+            )
+        )
     if "sobol.csv" in present:
-        body.append(_sobol(report_dir, figures_dir))
+        parts.append(("sobol.csv", lambda: _sobol(report_dir, figures_dir)))
+    body = []
+    for files, build in parts:
+        try:
+            body.append(build())
+        except (KeyError, ValueError, TypeError, IndexError) as err:  # e.g. a table from elsewhere
+            body.append(
+                f'<p class="note">Could not read {_esc(files)} ({_esc(type(err).__name__)}: '
+                f"{_esc(err)}); rerun the sensitivity command that writes it.</p>"
+            )
     inner = "\n".join(b for b in body if b)
     return f'<section id="sensitivity"><h2>Sensitivity analysis</h2>\n{inner}\n</section>'

@@ -7,8 +7,9 @@ moves each simulated person's times monotonically and sweeps come out smooth).
 :func:`run_points` keys each point (:func:`~fupsim.sensitivity.store.point_key`), skips the
 ones already stored, sends the rest in batches through :func:`fupsim.experiment.map_tasks`
 (local processes or a Dask scheduler, one code path) and stores each point as soon as its
-batch returns. The final tables are assembled from the stored points, so a resumed run and
-an uninterrupted one give identical tables, for any worker count or executor.
+batch returns. The final tables are assembled from the stored records (read back, or for
+points just run, decoded from exactly what was written), so a resumed run and an
+uninterrupted one give identical tables, for any worker count or executor.
 """
 
 from __future__ import annotations
@@ -147,15 +148,22 @@ def run_points(
     ]
     hash_seconds = time.perf_counter() - start
     todo: dict[str, Scenario] = {}
+    loaded: dict[str, pd.DataFrame] = {}
+    t0 = time.perf_counter()
     for key, scenario in zip(keys, scenarios, strict=True):
-        if key not in todo and not store.has(key):
+        if key in todo or key in loaded:
+            continue
+        frame = store.load(key)
+        if frame is None:
             todo[key] = scenario
+        else:
+            loaded[key] = frame
+    spent_reading = time.perf_counter() - t0
     n_workers = workers or os.cpu_count() or 1
     per_task = batch_size or _batch_size(len(todo), n_workers)
     items = list(todo.items())
     batches = [_Batch(tuple(items[i : i + per_task]), size) for i in range(0, len(items), per_task)]
-    spent = {"simulation": 0.0, "store": 0.0}
-    loaded: dict[str, pd.DataFrame] = {}
+    spent = {"simulation": 0.0, "store": spent_reading}
 
     def keep(_: int, result: list[tuple[str, dict[str, Any], float]]) -> None:
         t0 = time.perf_counter()
@@ -184,16 +192,6 @@ def run_points(
             desc=f"{desc} ({len(items)} to run, {per_task}/task)",
             on_result=keep,
         )
-    t0 = time.perf_counter()
-    for key in keys:
-        if key not in loaded:
-            frame = store.load(key)
-            if frame is None:  # pragma: no cover - only if the folder is changed under us
-                raise ScenarioError(
-                    f"point store {store.folder}: point {key[:12]} vanished while running"
-                )
-            loaded[key] = frame
-    spent["store"] += time.perf_counter() - t0
     stats = {
         "points": len(keys),
         "distinct": len(set(keys)),

@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import fupsim
 from fupsim.metrics import SUMMARY_COLUMNS
@@ -154,3 +156,19 @@ def test_results_do_not_depend_on_workers_or_batching(baseline: fupsim.Scenario,
     for i, summary in enumerate(batched.summaries):
         block = one[one["point"] == i][summary.columns].reset_index(drop=True)
         pd.testing.assert_frame_equal(block, summary, check_exact=True)
+
+
+@given(
+    lo=st.floats(-1e6, 1e6, allow_nan=False),
+    hi=st.floats(-1e6, 1e6, allow_nan=False),
+    n=st.integers(2, 50),
+)
+def test_range_spec_gives_n_even_steps_from_lo_to_hi(lo: float, hi: float, n: int) -> None:
+    values = expand_spec("k", f"{lo!r}:{hi!r}:{n}")
+    assert len(values) == n
+    assert values[0] == pytest.approx(lo, rel=1e-11, abs=1e-9)
+    assert values[-1] == pytest.approx(hi, rel=1e-11, abs=1e-9)
+    steps = np.diff(values)
+    # values keep 12 significant digits, so each may be off by 5e-12 of the largest magnitude
+    scale = max(abs(lo), abs(hi), 1.0)
+    assert np.allclose(steps, (hi - lo) / (n - 1), rtol=0, atol=2e-11 * scale)

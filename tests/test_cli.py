@@ -227,3 +227,17 @@ def test_interrupt_leaves_no_partial_output(
     assert main(["run", str(baseline_path), "--out", str(out), "--workers", "1", *SMALL]) == 130
     assert not out.exists()
     assert list(tmp_path.iterdir()) == []
+
+
+def _blas_threads(_: int) -> list[int]:
+    from threadpoolctl import threadpool_info
+
+    return [lib["num_threads"] for lib in threadpool_info()]
+
+
+def test_worker_processes_limit_blas_to_one_thread() -> None:
+    from fupsim.experiment import map_tasks
+
+    per_task = map_tasks(_blas_threads, [0, 1, 2, 3], workers=2, progress=False)
+    assert all(per_task), "no BLAS library seen in the workers"
+    assert all(n == 1 for threads in per_task for n in threads)

@@ -7,7 +7,14 @@ from pathlib import Path
 import pytest
 
 import fupsim
-from fupsim.scenario import ScenarioError, get_value, load_scenario, parse_overrides, with_overrides
+from fupsim.scenario import (
+    ScenarioError,
+    get_value,
+    key_parts,
+    load_scenario,
+    parse_overrides,
+    with_overrides,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -55,6 +62,13 @@ def test_override_reaches_a_protocol_whose_name_has_a_dot(baseline: fupsim.Scena
     sc = with_overrides(baseline, {"protocol.us-4.5m.interval_months": 5})
     assert sc.protocol[1].name == "us-4.5m" and sc.protocol[1].interval_months == 5
     assert get_value(sc, "protocol.us-4.5m.interval_months") == 5
+
+
+def test_set_reaches_uncertainty_keys_with_quoted_dots(baseline_path: Path) -> None:
+    sc = load_scenario(baseline_path, ['uncertainty."costs.ct".range=[200, 400]'])
+    assert sc.uncertainty["costs.ct"].range == (200, 400)
+    assert key_parts('uncertainty."costs.ct".range') == ["uncertainty", "costs.ct", "range"]
+    assert key_parts("protocol.us-3m.interval_months") == ["protocol", "us-3m", "interval_months"]
 
 
 def test_parse_overrides_reads_toml_values() -> None:

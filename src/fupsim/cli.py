@@ -58,7 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.close()
         return 0
     except KeyboardInterrupt:
-        print("fupsim: interrupted; no partial output was kept", file=sys.stderr)
+        print("fupsim: interrupted; no half-written output was left behind", file=sys.stderr)
         return 130
     except Exception as err:
         if args.debug:

@@ -121,15 +121,16 @@ def _simulate_replicate(
 
 
 def _worker_init() -> None:
-    """Keep numeric libraries to one thread per worker process."""
+    """Keep numeric libraries to one thread per worker process.
+
+    Workers are forked after numpy has loaded its BLAS, so environment variables alone come
+    too late; threadpoolctl changes the loaded libraries' thread counts directly.
+    """
+    from threadpoolctl import threadpool_limits
+
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = "1"
-    try:
-        from threadpoolctl import threadpool_limits
-
-        threadpool_limits(1)
-    except ImportError:  # pragma: no cover - threadpoolctl ships with scipy's stack
-        pass
+    threadpool_limits(1)
 
 
 def _progress(total: int, desc: str, show: bool | None) -> Any:

@@ -29,6 +29,7 @@ __all__ = [
     "ScenarioError",
     "Sweep",
     "get_value",
+    "key_parts",
     "load_scenario",
     "parse_overrides",
     "scenario_from_dict",
@@ -434,10 +435,27 @@ def _lookup(data: Any, parts: list[str]) -> Any:
     return node
 
 
+def key_parts(key: str) -> list[str]:
+    """Split a dotted key as TOML does, so quoted parts may hold dots.
+
+    ``uncertainty."costs.ct".range`` → ``["uncertainty", "costs.ct", "range"]``. Keys that
+    are not valid TOML keys fall back to a plain split on dots.
+    """
+    try:
+        node: Any = tomllib.loads(f"{key} = 0")
+    except tomllib.TOMLDecodeError:
+        return key.split(".")
+    parts: list[str] = []
+    while isinstance(node, dict) and len(node) == 1:
+        ((name, node),) = node.items()
+        parts.append(name)
+    return parts
+
+
 def get_value(scenario: Scenario, key: str) -> Any:
     """Value of a dotted key (``protocol.q3m.interval_months`` or ``protocol.0.…``)."""
     try:
-        return _lookup(scenario.model_dump(by_alias=True), key.split("."))
+        return _lookup(scenario.model_dump(by_alias=True), key_parts(key))
     except KeyError:
         raise ScenarioError(f"{key}: no such parameter in this scenario") from None
 
@@ -464,7 +482,7 @@ def _parse_value(raw: str) -> Any:
 
 
 def _apply(data: dict[str, Any], key: str, value: Any) -> None:
-    parts = key.split(".")
+    parts = key_parts(key)
     node: Any = data
     i = 0
     while True:

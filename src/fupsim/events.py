@@ -75,7 +75,7 @@ def make_events(
     return pd.DataFrame(
         {
             "replicate": np.full(n, replicate, dtype=np.int32),
-            "protocol": np.full(n, protocol, dtype=object),
+            "protocol": np.array([protocol], dtype=object).repeat(n),  # fast: copies one pointer
             "patient_id": patient_id[order].astype(np.int32),
             "time_months": time_months[order].astype(np.float64),
             "event": pd.Categorical.from_codes(

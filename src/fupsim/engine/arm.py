@@ -1,0 +1,164 @@
+"""One protocol arm: the SimPy process that plays a protocol against every person."""
+
+from __future__ import annotations
+
+import numpy as np
+import simpy
+
+from fupsim.capacity import Service
+from fupsim.cohort import Cohort
+from fupsim.engine.calendar import _Calendar
+from fupsim.engine.state import _END, _V, ArmResult, Discounter, ServiceLog, _ArmState, _pick
+from fupsim.natural_history import History
+from fupsim.protocol import VisitPlan
+from fupsim.scenario import Scenario
+
+
+def simulate_arm(
+    scenario: Scenario,
+    cohort: Cohort,
+    history: History,
+    plan: VisitPlan,
+    service: Service | None = None,
+) -> ArmResult:
+    """Play one protocol against every person's latent history.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        Test performance (``[ultrasound]``, ``[ct]``), costs and horizon.
+    cohort, history : Cohort, History
+        The people and their latent timelines (shared by every protocol of a replicate).
+    plan : VisitPlan
+        The protocol's scheduled visits and visit-level draws.
+    service : Service, optional
+        The ultrasound service (arrivals, clinic days, slots). Without it the scanner is
+        unbounded and everyone starts on day 0; with it every scan waits for a slot on a
+        clinic day and is examined on the day it is actually done.
+    """
+    k, n = plan.days.shape
+    st = _ArmState(n, k, history)
+    us, ct, costs = scenario.ultrasound, scenario.ct, scenario.costs
+    if isinstance(us.sensitivity, float):
+        sens = np.full(n, us.sensitivity, dtype=np.float32)
+    else:
+        by_lobe = np.array(
+            [us.sensitivity.right, us.sensitivity.left, us.sensitivity.both], np.float32
+        )
+        sens = by_lobe[cohort.lobe]
+    fp_us = np.float32(1.0 - us.specificity)
+    ct_sens, ct_fp, ct_done = (
+        np.float32(ct.sensitivity),
+        np.float32(1 - ct.specificity),
+        np.float32(ct.completion),
+    )
+    scan_unit = costs.ultrasound + costs.visit
+    stop_k = plan.protocol.stop_after_stable
+    ct_delay = ct.delay_days
+    last_day = int(plan.days.max()) if k else 0
+    scan_discount = Discounter(costs.discount_rate, last_day)
+    ct_discount = Discounter(costs.discount_rate, last_day, shift=ct_delay)
+
+    def scan_round(v: int) -> None:
+        day_all = plan.days[v]
+        p = np.flatnonzero((st.alive_until > day_all) & (st.stop_day > day_all))
+        if p.size == 0:
+            return
+        day = day_all[p]
+        att = plan.attend[v, p]
+        st.code[v, p] = np.where(att, _V["negative"], _V["missed"])
+        st.n_missed[p] += ~att
+        p, day = p[att], day[att]
+        if p.size == 0:
+            return
+        examine(v, p, day)
+
+    def examine(v: int | np.ndarray, p: np.ndarray, day: np.ndarray) -> None:
+        # attended scans of people p at their own days; v is the visit row (or one per person)
+        st.n_scans[p] += 1
+        st.last_scan[p] = day
+        st.cost[p] += scan_unit * scan_discount(day)
+        detectable = st.onset_day[p] <= day
+        u_us, u_ct = plan.u_ultrasound[v, p], plan.u_ct[v, p]
+        us_pos = np.where(detectable, u_us < sens[p], u_us < fp_us)
+        recall = us_pos & (plan.u_recall[v, p] < ct_done)
+        ct_pos = recall & np.where(detectable, u_ct < ct_sens, u_ct < ct_fp)
+        if us_pos.any():
+            code = np.where(
+                ct_pos, _V["ct_positive"], np.where(recall, _V["ct_negative"], _V["positive_no_ct"])
+            )
+            st.code[_pick(v, us_pos), p[us_pos]] = code[us_pos]
+            pr = p[recall]
+            st.n_ct[pr] += 1
+            st.cost[pr] += costs.ct * ct_discount(day[recall])
+            st.n_fp[p[recall & ~detectable]] += 1
+            # a change confirmed only after it has presented counts as a presentation
+            in_time = st.alive_until[p] > day + ct_delay
+            found = ct_pos & detectable & in_time
+            pf = p[found]
+            st.detected[pf] = True
+            st.detect_day[pf] = day[found]
+            st.stop_day[pf] = day[found]
+            st.end_reason[pf] = _END["screen_detected"]
+            late_sel = ct_pos & detectable & ~in_time
+            st.stop_day[p[late_sel]] = day[late_sel]
+            late = p[late_sel]
+            st.end_reason[late] = _END["clinical_presentation"]
+            wrong = ct_pos & ~detectable
+            pw = p[wrong]
+            st.false_dx[pw] = True
+            st.stop_day[pw] = day[wrong]
+            st.end_reason[pw] = _END["false_diagnosis"]
+        if stop_k is not None:
+            st.stable[p] = np.where(us_pos, 0, st.stable[p] + 1)
+            done = (st.stable[p] >= stop_k) & (st.stop_day[p] > day)
+            ps = p[done]
+            st.stop_day[ps] = day[done]
+            st.end_reason[ps] = _END["stopped_stable"]
+
+    def lose(v: int) -> None:
+        day = plan.days[v]
+        lost = plan.lost_after[v] & (st.stop_day > day) & (st.alive_until > day)
+        st.stop_day[lost] = day[lost]
+        st.end_reason[lost] = _END["lost_to_follow_up"]
+
+    def clinic(env: simpy.Environment) -> simpy.events.ProcessGenerator:
+        # Unbounded scanner: people do not interact, so one event per visit round (at its
+        # nominal day) handles every person's k-th visit on that person's own jittered day.
+        # Each person's visits are still played in order, which is all that matters here.
+        for v, nominal in enumerate(plan.nominal_days):
+            yield env.timeout(max(int(nominal) - env.now, 0))
+            scan_round(v)
+            lose(v)
+
+    env = simpy.Environment()
+    service_log: ServiceLog | None = None
+    visit_day = plan.days
+    if service is None:
+        if k:
+            env.process(clinic(env))
+    else:
+        calendar = _Calendar(st, plan, service, examine, scenario)
+        env.process(calendar.clinic(env))
+        visit_day = calendar.visit_day
+    env.run()  # to completion: visits on the horizon day are processed
+    if service is not None:
+        service_log = calendar.log()
+
+    return ArmResult(
+        protocol=plan.protocol.name,
+        visit_code=st.code,
+        visit_day=visit_day,
+        n_scans=st.n_scans,
+        n_missed=st.n_missed,
+        n_ct=st.n_ct,
+        n_false_positive_workups=st.n_fp,
+        end_reason=st.end_reason,
+        end_day=st.stop_day,
+        screen_detected=st.detected,
+        false_diagnosis=st.false_dx,
+        detection_scan_day=st.detect_day,
+        last_scan_day=st.last_scan,
+        scan_cost=st.cost,
+        service=service_log,
+    )

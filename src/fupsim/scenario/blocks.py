@@ -1,40 +1,17 @@
-"""Scenarios: validated, immutable model parameters loaded from TOML, with dotted overrides.
-
-A scenario is a frozen pydantic model. It is read from a TOML file by :func:`load_scenario`,
-optionally changed by ``--set dotted.key=value`` overrides (validated exactly like the file),
-and never mutated afterwards: variants are new objects made by :func:`with_overrides`.
-
-Uncertainty about a parameter (its one-way range, its PSA distribution, its source and
-confidence code) lives in the ``[uncertainty."dotted.key"]`` tables, so the parameters
-themselves stay plain numbers that the model reads directly.
-"""
+"""The scenario's blocks: frozen, validated pydantic models, one per TOML table."""
 
 from __future__ import annotations
 
 import itertools
 import math
 import re
-import tomllib
-from collections.abc import Iterable, Mapping
-from pathlib import Path
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from fupsim.distributions import Dirichlet, Distribution
-
-__all__ = [
-    "DAYS_PER_MONTH",
-    "Scenario",
-    "ScenarioError",
-    "Sweep",
-    "get_value",
-    "key_parts",
-    "load_scenario",
-    "parse_overrides",
-    "scenario_from_dict",
-    "with_overrides",
-]
+from fupsim.scenario.keys import lookup
 
 DAYS_PER_MONTH = 365.25 / 12.0
 """Average days in a month; the engine works in whole days."""
@@ -44,10 +21,6 @@ NonNegative = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
 Positive = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
 SHARE_TOLERANCE = 1e-6
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
-
-
-class ScenarioError(ValueError):
-    """Bad input: the message is one line naming the field, the value and what is allowed."""
 
 
 class _Block(BaseModel):
@@ -386,7 +359,7 @@ class Scenario(_Block):
 
 def _check_uncertainty_key(data: dict[str, Any], key: str, unc: Uncertainty) -> None:
     try:
-        value = _lookup(data, key.split("."))
+        value = lookup(data, key.split("."))
     except KeyError:
         raise ValueError(f"uncertainty key {key!r} names no parameter of this scenario") from None
     if isinstance(unc.psa, Dirichlet):
@@ -402,231 +375,3 @@ def _check_uncertainty_key(data: dict[str, Any], key: str, unc: Uncertainty) -> 
 
 def _numeric(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _list_step(items: list[Any], parts: list[str], i: int) -> tuple[int, int]:
-    """Index into a list of named tables, and how many dotted parts the name used.
-
-    Entries are addressed by position (``protocol.0``) or by name; a name may itself contain
-    dots (``protocol.us-4.5m``), so the longest run of parts that names an entry wins.
-    """
-    if parts[i].isdigit():
-        if int(parts[i]) >= len(items):
-            raise KeyError(parts[i])
-        return int(parts[i]), 1
-    names = {item.get("name"): k for k, item in enumerate(items) if isinstance(item, dict)}
-    for j in range(len(parts), i, -1):
-        candidate = ".".join(parts[i:j])
-        if candidate in names:
-            return names[candidate], j - i
-    raise KeyError(parts[i])
-
-
-def _lookup(data: Any, parts: list[str]) -> Any:
-    node, i = data, 0
-    while i < len(parts):
-        if isinstance(node, list):
-            index, used = _list_step(node, parts, i)
-            node, i = node[index], i + used
-        elif isinstance(node, dict) and parts[i] in node:
-            node, i = node[parts[i]], i + 1
-        else:
-            raise KeyError(parts[i])
-    return node
-
-
-def key_parts(key: str) -> list[str]:
-    """Split a dotted key as TOML does, so quoted parts may hold dots.
-
-    ``uncertainty."costs.ct".range`` → ``["uncertainty", "costs.ct", "range"]``. Keys that
-    are not valid TOML keys fall back to a plain split on dots.
-    """
-    try:
-        node: Any = tomllib.loads(f"{key} = 0")
-    except tomllib.TOMLDecodeError:
-        return key.split(".")
-    parts: list[str] = []
-    while isinstance(node, dict) and len(node) == 1:
-        ((name, node),) = node.items()
-        parts.append(name)
-    return parts
-
-
-def get_value(scenario: Scenario, key: str) -> Any:
-    """Value of a dotted key (``protocol.q3m.interval_months`` or ``protocol.0.…``)."""
-    try:
-        return _lookup(scenario.model_dump(by_alias=True), key_parts(key))
-    except KeyError:
-        raise ScenarioError(f"{key}: no such parameter in this scenario") from None
-
-
-def parse_overrides(items: Iterable[str]) -> dict[str, Any]:
-    """Parse ``key=value`` strings; values are read as TOML (numbers, booleans, arrays, tables)."""
-    out: dict[str, Any] = {}
-    for item in items:
-        key, sep, raw = item.partition("=")
-        key = key.strip()
-        if not sep or not key or any(not p for p in key.split(".")):
-            raise ScenarioError(
-                f"--set {item!r}: expected dotted.key=value, e.g. ultrasound.specificity=0.97"
-            )
-        out[key] = _parse_value(raw.strip())
-    return out
-
-
-def _parse_value(raw: str) -> Any:
-    try:
-        return tomllib.loads(f"v = {raw}")["v"]
-    except tomllib.TOMLDecodeError:
-        return raw  # a bare word is taken as a string
-
-
-def _apply(data: dict[str, Any], key: str, value: Any) -> None:
-    parts = key_parts(key)
-    node: Any = data
-    i = 0
-    while True:
-        if isinstance(node, list):
-            try:
-                index, used = _list_step(node, parts, i)
-            except KeyError:
-                where = ".".join(parts[: i + 1])
-                raise ScenarioError(f"--set {key}: {where} matches no list entry") from None
-            if i + used == len(parts):
-                node[index] = value
-                return
-            node, i = node[index], i + used
-        elif isinstance(node, dict):
-            if i == len(parts) - 1:
-                node[parts[i]] = value
-                return
-            node, i = node.setdefault(parts[i], {}), i + 1
-        else:
-            where = ".".join(parts[:i])
-            raise ScenarioError(f"--set {key}: {where} is a value, not a table")
-
-
-def _format_loc(loc: tuple[Any, ...]) -> str:
-    tags = {
-        "fixed",
-        "exponential",
-        "weibull",
-        "gamma",
-        "lognormal",
-        "uniform",
-        "normal",
-        "truncnormal",
-        "beta",
-        "dirichlet",
-        "float",
-        "LobeSensitivity",
-        "function-after[_ordered(), Uniform]",
-    }
-    parts: list[str] = []
-    for i, item in enumerate(loc):
-        if isinstance(item, int):
-            parts[-1:] = [f"{parts[-1]}[{item}]"] if parts else [f"[{item}]"]
-        elif (item in tags or "[" in str(item)) and i > 0:
-            continue
-        else:
-            parts.append(str(item))
-    return ".".join(parts)
-
-
-def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
-    model: Any = Scenario
-    for item in loc[:-1]:
-        if isinstance(item, int):
-            continue
-        field = getattr(model, "model_fields", {}).get(item)
-        if field is None:
-            return []
-        ann = field.annotation
-        args = getattr(ann, "__args__", ())
-        candidates = [ann, *args, *(getattr(a, "__args__", ()) for a in args)]
-        flat: list[Any] = []
-        for c in candidates:
-            flat.extend(c if isinstance(c, tuple) else [c])
-        nxt = next((c for c in flat if isinstance(c, type) and issubclass(c, BaseModel)), None)
-        if nxt is None:
-            return []
-        model = nxt
-    return sorted(getattr(model, "model_fields", {}))
-
-
-def _describe(err: ValidationError, data: Mapping[str, Any]) -> str:
-    errors = sorted(err.errors(), key=lambda e: e["type"] != "extra_forbidden")
-    first = errors[0]
-    loc = tuple(first["loc"])
-    where = _format_loc(loc) or "scenario"
-    protocols = data.get("protocol")
-    if (
-        loc[:1] == ("protocol",)
-        and len(loc) > 1
-        and isinstance(loc[1], int)
-        and isinstance(protocols, list)
-    ):
-        entry = protocols[loc[1]] if loc[1] < len(protocols) else None
-        if isinstance(entry, dict) and isinstance(entry.get("name"), str):
-            where = where.replace(f"protocol[{loc[1]}]", f"protocol[{entry['name']}]", 1)
-    value = first.get("input")
-    if first["type"] == "extra_forbidden":
-        allowed = _allowed_keys(loc)
-        hint = f"; allowed keys here: {', '.join(allowed)}" if allowed else ""
-        return f"{where}: unknown key{hint}"
-    if first["type"] == "missing":
-        return f"{where}: required key is missing"
-    msg = first["msg"].removeprefix("Value error, ")
-    more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
-    if isinstance(value, dict | list):
-        return f"{where}: {msg}{more}"
-    return f"{where} = {value!r}: {msg}{more}"
-
-
-def scenario_from_dict(
-    data: Mapping[str, Any], overrides: Mapping[str, Any] | None = None
-) -> Scenario:
-    """Validate a scenario given as nested data, after applying dotted ``overrides``."""
-    import copy
-
-    work = copy.deepcopy(dict(data))
-    for key, value in (overrides or {}).items():
-        _apply(work, key, value)
-    try:
-        return Scenario.model_validate(work)
-    except ValidationError as err:
-        raise ScenarioError(_describe(err, work)) from None
-
-
-def load_scenario(
-    path: str | Path, overrides: Mapping[str, Any] | Iterable[str] | None = None
-) -> Scenario:
-    """Read, override and validate a TOML scenario file.
-
-    Parameters
-    ----------
-    path : str or Path
-        The ``.toml`` file.
-    overrides : mapping or iterable of "key=value" strings, optional
-        Dotted overrides applied before validation (as ``--set`` does).
-
-    Raises
-    ------
-    ScenarioError
-        With a one-line message naming the field, the value and what is allowed.
-    """
-    p = Path(path)
-    if not p.is_file():
-        raise ScenarioError(f"scenario file {str(p)!r}: not found (give the path of a .toml file)")
-    try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        raise ScenarioError(f"scenario file {str(p)!r}: not valid TOML ({err})") from None
-    if overrides is not None and not isinstance(overrides, Mapping):
-        overrides = parse_overrides(overrides)
-    return scenario_from_dict(data, overrides)
-
-
-def with_overrides(scenario: Scenario, overrides: Mapping[str, Any]) -> Scenario:
-    """A new scenario equal to ``scenario`` but for the dotted ``overrides``."""
-    return scenario_from_dict(scenario.model_dump(by_alias=True, exclude_none=True), overrides)

@@ -8,21 +8,14 @@ for any number of workers.
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import json
-import multiprocessing as mp
 import os
-import platform
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pandas as pd
 
@@ -35,6 +28,8 @@ from fupsim.capacity import (
 )
 from fupsim.cohort import draw_cohort
 from fupsim.engine import arm_events, simulate_arm
+from fupsim.experiment.files import _git_revision, atomic_directory, package_versions
+from fupsim.experiment.parallel import map_tasks
 from fupsim.metrics import arm_outcomes, capacity_summary, summarise
 from fupsim.natural_history import draw_history
 from fupsim.protocol import draw_visits, plan_visits
@@ -43,8 +38,6 @@ from fupsim.scenario import Scenario, ScenarioError
 
 __all__ = ["RunResult", "atomic_directory", "load_run", "map_tasks", "run", "run_replicate"]
 
-T = TypeVar("T")
-R = TypeVar("R")
 RUN_FILES = ("summary.csv", "outcomes.parquet", "events.parquet", "manifest.json")
 
 
@@ -120,118 +113,6 @@ def _simulate_replicate(
     )
 
 
-def _worker_init() -> None:
-    """Keep numeric libraries to one thread per worker process.
-
-    Workers are forked after numpy has loaded its BLAS, so environment variables alone come
-    too late; threadpoolctl changes the loaded libraries' thread counts directly.
-    """
-    from threadpoolctl import threadpool_limits
-
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = "1"
-    threadpool_limits(1)
-
-
-def _progress(total: int, desc: str, show: bool | None) -> Any:
-    from tqdm.auto import tqdm
-
-    disable = (not sys.stderr.isatty()) if show is None else not show
-    return tqdm(total=total, desc=desc, unit="task", disable=disable, file=sys.stderr)
-
-
-def map_tasks(
-    fn: Callable[[T], R],
-    tasks: Sequence[T],
-    *,
-    workers: int | None = None,
-    scheduler: str | None = None,
-    progress: bool | None = None,
-    desc: str = "simulating",
-    on_result: Callable[[int, R], None] | None = None,
-) -> list[R]:
-    """Apply ``fn`` to every task, in parallel, returning results in task order.
-
-    Parameters
-    ----------
-    fn : callable
-        A picklable top-level function.
-    tasks : sequence
-        Its arguments, one per call.
-    workers : int, optional
-        Local worker processes; default all cores; 1 runs in this process.
-    scheduler : str, optional
-        Address of a running Dask distributed scheduler (``tcp://host:8786``); when given,
-        tasks go to that cluster instead of local processes.
-    progress : bool, optional
-        Show a progress bar (default: only on a terminal).
-    on_result : callable, optional
-        Called as ``on_result(index, result)`` as each task finishes (in completion order),
-        e.g. to store it at once.
-    """
-    results: list[Any] = [None] * len(tasks)
-    bar = _progress(len(tasks), desc, progress)
-    try:
-        if scheduler is not None:
-            _map_dask(fn, tasks, scheduler, results, bar, on_result)
-        elif (workers or os.cpu_count() or 1) <= 1 or len(tasks) <= 1:
-            for i, task in enumerate(tasks):
-                results[i] = fn(task)
-                if on_result is not None:
-                    on_result(i, results[i])
-                bar.update(1)
-        else:
-            n = min(workers or os.cpu_count() or 1, len(tasks))
-            ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else None
-            with cf.ProcessPoolExecutor(
-                max_workers=n, mp_context=ctx, initializer=_worker_init
-            ) as pool:
-                futures = {pool.submit(fn, task): i for i, task in enumerate(tasks)}
-                try:
-                    for fut in cf.as_completed(futures):
-                        i = futures[fut]
-                        results[i] = fut.result()
-                        if on_result is not None:
-                            on_result(i, results[i])
-                        bar.update(1)
-                except BaseException:
-                    for f in futures:
-                        f.cancel()
-                    raise
-    finally:
-        bar.close()
-    return results
-
-
-def _map_dask(
-    fn: Callable[[Any], Any],
-    tasks: Sequence[Any],
-    address: str,
-    results: list[Any],
-    bar: Any,
-    on_result: Callable[[int, Any], None] | None,
-) -> None:
-    try:
-        from distributed import Client, as_completed
-    except ImportError as err:  # pragma: no cover - a declared dependency
-        raise ScenarioError("--scheduler needs the 'distributed' package") from err
-    try:
-        client = Client(address, timeout="10s")
-    except OSError as err:
-        raise ScenarioError(
-            f"--scheduler {address!r}: no Dask scheduler answered ({err})"
-        ) from None
-    with client:
-        futures = client.map(fn, list(tasks), pure=False)
-        index = {f.key: i for i, f in enumerate(futures)}
-        for fut in as_completed(futures):
-            i = index[fut.key]
-            results[i] = fut.result()
-            if on_result is not None:
-                on_result(i, results[i])
-            bar.update(1)
-
-
 @dataclass(frozen=True)
 class _Task:
     scenario: Scenario
@@ -284,66 +165,6 @@ class RunResult:
                 self.capacity.to_csv(tmp / "capacity.csv", index=False, float_format="%.10g")
                 self.waits.to_csv(tmp / "waits.csv", index=False)
         return Path(out)
-
-
-class atomic_directory:
-    """Context manager: build a folder beside ``target``, then swap it into place.
-
-    On an exception (or Ctrl-C) the half-written folder is removed and ``target`` is left
-    as it was. Files already in ``target`` that the new content does not replace are kept.
-    """
-
-    def __init__(self, target: str | Path) -> None:
-        self.target = Path(target)
-
-    def __enter__(self) -> Path:
-        self.target.parent.mkdir(parents=True, exist_ok=True)
-        self.tmp = Path(
-            tempfile.mkdtemp(prefix=f".{self.target.name}.tmp-", dir=self.target.parent)
-        )
-        return self.tmp
-
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        if exc_type is not None:
-            shutil.rmtree(self.tmp, ignore_errors=True)
-            return
-        if self.target.exists():
-            for item in self.target.iterdir():
-                dest = self.tmp / item.name
-                if not dest.exists():
-                    os.replace(item, dest)
-            old = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.old-", dir=self.target.parent))
-            os.replace(self.target, old / "x")
-            os.replace(self.tmp, self.target)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(self.tmp, self.target)
-
-
-def _git_revision() -> str | None:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            capture_output=True,
-            text=True,
-            timeout=5,
-            cwd=Path(__file__).resolve().parent,
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() or None
-
-
-def package_versions() -> dict[str, str]:
-    """Versions of the packages that shape results."""
-    names = ["fupsim", "numpy", "pandas", "scipy", "simpy", "pydantic", "statsmodels", "pyarrow"]
-    out = {"python": platform.python_version()}
-    for name in names:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = "not installed"
-    return out
 
 
 def run(

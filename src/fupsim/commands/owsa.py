@@ -15,9 +15,20 @@ from fupsim.commands.sweep import (
     write_manifest,
 )
 from fupsim.plots.sensitivity import plot_tornado
-from fupsim.scenario import SWEEP_OUTCOMES
+from fupsim.scenario import SWEEP_OUTCOMES, Scenario
 from fupsim.sensitivity.owsa import owsa, settings_for
 from fupsim.sensitivity.store import write_csv_atomic
+
+
+def outcome_settings(scenario: Scenario, args: argparse.Namespace) -> Any:
+    """The outcome settings named by :func:`add_outcome_args`' options (scenario defaults)."""
+    return settings_for(
+        scenario,
+        outcome=args.outcome,
+        protocol=args.protocol,
+        comparator=args.comparator,
+        wtp=args.wtp,
+    )
 
 
 def add_outcome_args(p: argparse.ArgumentParser) -> None:
@@ -76,13 +87,7 @@ def register(sub: Any) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     scenario, size, store, out = point_setup(args)
-    settings = settings_for(
-        scenario,
-        outcome=args.outcome,
-        protocol=args.protocol,
-        comparator=args.comparator,
-        wtp=args.wtp,
-    )
+    settings = outcome_settings(scenario, args)
     try:
         result = owsa(
             scenario,

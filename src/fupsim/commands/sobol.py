@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from fupsim.commands.common import positive_int, print_table, show_progress
-from fupsim.commands.owsa import add_outcome_args
+from fupsim.commands.owsa import add_outcome_args, outcome_settings
 from fupsim.commands.sweep import (
     POINTS_NOTE,
     add_point_args,
@@ -16,7 +16,6 @@ from fupsim.commands.sweep import (
     write_manifest,
 )
 from fupsim.plots.sensitivity import plot_sobol
-from fupsim.sensitivity.owsa import settings_for
 from fupsim.sensitivity.sobol import sobol
 from fupsim.sensitivity.store import write_csv_atomic
 
@@ -45,13 +44,7 @@ def register(sub: Any) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     scenario, size, store, out = point_setup(args)
-    settings = settings_for(
-        scenario,
-        outcome=args.outcome,
-        protocol=args.protocol,
-        comparator=args.comparator,
-        wtp=args.wtp,
-    )
+    settings = outcome_settings(scenario, args)
     try:
         result = sobol(
             scenario,

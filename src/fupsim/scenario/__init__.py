@@ -146,9 +146,15 @@ def _describe(err: ValidationError, data: Mapping[str, Any]) -> str:
 def scenario_from_dict(
     data: Mapping[str, Any], overrides: Mapping[str, Any] | None = None
 ) -> Scenario:
-    """Validate a scenario given as nested data, after applying dotted ``overrides``."""
+    """Validate a scenario given as nested data, after applying dotted ``overrides``.
 
-    work = copy.deepcopy(dict(data))
+    ``data`` itself is never changed (the overrides go into a copy).
+    """
+    return _validated(copy.deepcopy(dict(data)), overrides)
+
+
+def _validated(work: dict[str, Any], overrides: Mapping[str, Any] | None) -> Scenario:
+    """Apply ``overrides`` to ``work`` in place and validate it."""
     for key, value in (overrides or {}).items():
         apply_override(work, key, value)
     try:
@@ -188,4 +194,5 @@ def load_scenario(
 
 def with_overrides(scenario: Scenario, overrides: Mapping[str, Any]) -> Scenario:
     """A new scenario equal to ``scenario`` but for the dotted ``overrides``."""
-    return scenario_from_dict(scenario.model_dump(by_alias=True, exclude_none=True), overrides)
+    # model_dump builds fresh containers, so the overrides can go straight into them
+    return _validated(scenario.model_dump(by_alias=True, exclude_none=True), overrides)

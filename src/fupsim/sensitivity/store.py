@@ -108,6 +108,7 @@ class PointStore:
 
     def __init__(self, folder: str | Path) -> None:
         self.folder = Path(folder)
+        self._made: set[Path] = set()  # sub-folders known to exist (mkdir is slow on some disks)
 
     def path(self, key: str) -> Path:
         """File that holds (or will hold) the point ``key``."""
@@ -143,12 +144,15 @@ class PointStore:
             Other JSON-ready facts to keep beside it (seed, sizes, seconds).
         """
         target = self.path(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.parent not in self._made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self._made.add(target.parent)
         record = {"key": key, "fupsim": _version(), **extra, **encoded}
+        text = json.dumps(record, allow_nan=True)  # one string: far faster than dump() to a file
         fd, tmp = tempfile.mkstemp(prefix=f".{key[:12]}.", suffix=".tmp", dir=target.parent)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(record, fh, allow_nan=True)
+                fh.write(text)
             os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

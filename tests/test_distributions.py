@@ -99,3 +99,37 @@ def test_from_mean_cv_gives_gamma_25_for_cv_20_percent() -> None:
     assert isinstance(d, Gamma)
     assert d.shape == pytest.approx(25.0)
     assert d.scale == pytest.approx(114.23 / 25)
+
+
+@pytest.mark.parametrize(
+    ("table", "mean", "sd"),
+    [
+        ({"dist": "gamma", "mean": 86.17, "cv": 0.2}, 86.17, 17.234),
+        ({"dist": "beta", "mean": 0.75, "se": 0.0685}, 0.75, 0.0685),
+        ({"dist": "lognormal", "mean": 12.0, "sd": 6.0}, 12.0, 6.0),
+    ],
+)
+def test_tables_by_mean_and_spread_match_scipy_moments(table: dict, mean: float, sd: float) -> None:
+    d = TypeAdapter(Distribution).validate_python(table)
+    ref = {
+        "gamma": lambda: stats.gamma(d.shape, scale=d.scale),
+        "beta": lambda: stats.beta(d.alpha, d.beta),
+        "lognormal": lambda: stats.lognorm(d.sigma, scale=np.exp(d.mu)),
+    }[table["dist"]]()
+    assert ref.mean() == pytest.approx(mean, rel=1e-9)
+    assert ref.std() == pytest.approx(sd, rel=1e-9)
+
+
+@pytest.mark.parametrize(
+    "table",
+    [
+        {"dist": "beta", "mean": 1.2, "sd": 0.1},
+        {"dist": "beta", "mean": 0.5, "sd": 0.6},
+        {"dist": "gamma", "mean": 10, "sd": 1, "cv": 0.1},
+        {"dist": "gamma", "mean": -3, "sd": 1},
+        {"dist": "lognormal", "mean": 5},
+    ],
+)
+def test_bad_moment_tables_are_rejected(table: dict) -> None:
+    with pytest.raises(ValidationError):
+        TypeAdapter(Distribution).validate_python(table)

@@ -2,15 +2,16 @@
 
 Each family is a frozen pydantic model tagged by ``dist`` so that a scenario can hold it as a
 TOML table (``{ dist = "gamma", shape = 2, scale = 6 }``). Every family offers
-``sample(rng, size)`` returning a float array and ``mean()``. Mean-based constructors live
-in :func:`from_mean`, so PARAMETERS.md's "mean and SE" or "mean and CV" statements can be
-turned into a family without hand algebra.
+``sample(rng, size)`` returning a float array and ``mean()``. Gamma, beta and log-normal
+tables may also be written by their moments (``{ dist = "beta", mean = 0.75, se = 0.07 }``,
+or ``cv`` for a coefficient of variation), and :func:`from_mean` does the same in Python, so
+PARAMETERS.md's "mean and SE" or "mean and CV" statements need no hand algebra.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -33,6 +34,52 @@ __all__ = [
 
 PositiveFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
+
+
+def _native(family: str, mean: float, sd: float) -> dict[str, float]:
+    """Native parameters of ``family`` with the given mean and standard deviation."""
+    if not math.isfinite(mean) or not math.isfinite(sd) or sd <= 0:
+        raise ValueError(f"{family}: need a finite mean and sd > 0, got mean={mean}, sd={sd}")
+    if family == "gamma":
+        if mean <= 0:
+            raise ValueError(f"gamma: need mean > 0, got {mean}")
+        shape = (mean / sd) ** 2
+        return {"shape": shape, "scale": mean / shape}
+    if family == "beta":
+        if not 0 < mean < 1 or sd**2 >= mean * (1 - mean):
+            raise ValueError(f"beta: need 0 < mean < 1 and sd^2 < mean(1-mean), got {mean}, {sd}")
+        nu = mean * (1 - mean) / sd**2 - 1
+        return {"alpha": mean * nu, "beta": (1 - mean) * nu}
+    if family == "lognormal":
+        if mean <= 0:
+            raise ValueError(f"lognormal: need mean > 0, got {mean}")
+        sigma2 = math.log1p((sd / mean) ** 2)
+        return {"mu": math.log(mean) - sigma2 / 2, "sigma": math.sqrt(sigma2)}
+    raise ValueError(f"no mean/sd form for {family!r}")
+
+
+_MOMENT_KEYS = {"dist", "mean", "sd", "se", "cv"}
+
+
+def _from_moments(data: Any, family: str) -> Any:
+    """Let a table give ``mean`` with ``sd``, ``se`` or ``cv`` instead of native parameters.
+
+    PARAMETERS.md often states an uncertainty as a mean and a standard error (or an assumed
+    coefficient of variation); ``{ dist = "gamma", mean = 86.17, cv = 0.2 }`` is turned into
+    ``{ dist = "gamma", shape = 25, scale = 3.4468 }`` before validation.
+    """
+    if not isinstance(data, dict) or "mean" not in data or not set(data) <= _MOMENT_KEYS:
+        return data
+    spread = [k for k in ("sd", "se", "cv") if k in data]
+    if len(spread) != 1:
+        raise ValueError("with mean, give exactly one of sd, se or cv")
+    try:
+        mean = float(data["mean"])
+        value = float(data[spread[0]])
+    except (TypeError, ValueError):
+        raise ValueError("mean and sd/se/cv must be numbers") from None
+    sd = value * abs(mean) if spread[0] == "cv" else value
+    return {"dist": family, **_native(family, mean, sd)}
 
 
 class _Dist(BaseModel):
@@ -108,6 +155,11 @@ class Gamma(_Dist):
     shape: PositiveFloat
     scale: PositiveFloat
 
+    @model_validator(mode="before")
+    @classmethod
+    def _moments(cls, data: Any) -> Any:
+        return _from_moments(data, "gamma")
+
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return rng.gamma(self.shape, self.scale, size=size)
 
@@ -124,6 +176,11 @@ class LogNormal(_Dist):
     dist: Literal["lognormal"] = "lognormal"
     mu: FiniteFloat
     sigma: PositiveFloat
+
+    @model_validator(mode="before")
+    @classmethod
+    def _moments(cls, data: Any) -> Any:
+        return _from_moments(data, "lognormal")
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return rng.lognormal(self.mu, self.sigma, size=size)
@@ -214,6 +271,11 @@ class Beta(_Dist):
     alpha: PositiveFloat
     beta: PositiveFloat
 
+    @model_validator(mode="before")
+    @classmethod
+    def _moments(cls, data: Any) -> Any:
+        return _from_moments(data, "beta")
+
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         return rng.beta(self.alpha, self.beta, size=size)
 
@@ -283,19 +345,11 @@ def from_mean(
         if cv is None:
             raise ValueError(f"{family}: give sd or cv")
         sd = cv * abs(mean)
+    if family in ("gamma", "beta", "lognormal"):
+        native = _native(family, mean, sd)
+        return {"gamma": Gamma, "beta": Beta, "lognormal": LogNormal}[family](**native)
     if sd <= 0:
         raise ValueError(f"{family}: sd must be positive, got {sd}")
-    if family == "gamma":
-        shape = (mean / sd) ** 2
-        return Gamma(shape=shape, scale=mean / shape)
-    if family == "beta":
-        if not 0 < mean < 1 or sd**2 >= mean * (1 - mean):
-            raise ValueError(f"beta: need 0 < mean < 1 and sd^2 < mean(1-mean), got {mean}, {sd}")
-        nu = mean * (1 - mean) / sd**2 - 1
-        return Beta(alpha=mean * nu, beta=(1 - mean) * nu)
-    if family == "lognormal":
-        sigma2 = math.log1p((sd / mean) ** 2)
-        return LogNormal(mu=math.log(mean) - sigma2 / 2, sigma=math.sqrt(sigma2))
     if family == "normal":
         return Normal(mean=mean, sd=sd)
     raise ValueError(f"unknown family {family!r}")

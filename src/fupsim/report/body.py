@@ -107,6 +107,10 @@ def comparison_html(differences: pd.DataFrame, comparison: Any | None, currency:
         "interval_cases_per_1000": "interval cases per 1,000",
         "scans_per_patient": "scans per person (count)",
         "cost_per_patient": f"cost per person ({currency})",
+        "undetected_at_horizon_per_1000": "undetected at horizon per 1,000",
+        "false_positive_workups_per_1000": "false-positive work-ups per 1,000",
+        "ct_per_patient": "CT work-ups per person (count)",
+        "mean_delay_months": "detection delay (months)",
     }
     d = differences.assign(metric=differences["metric"].map(lambda m: units.get(m, m)))
     out = (

@@ -241,3 +241,21 @@ def test_worker_processes_limit_blas_to_one_thread() -> None:
     per_task = map_tasks(_blas_threads, [0, 1, 2, 3], workers=2, progress=False)
     assert all(per_task), "no BLAS library seen in the workers"
     assert all(n == 1 for threads in per_task for n in threads)
+
+
+def test_manifest_records_the_cohort_that_arrivals_produced(tmp_path: Path) -> None:
+    import fupsim
+
+    root = Path(__file__).resolve().parents[1]
+    sc = fupsim.load_scenario(
+        root / "scenarios" / "capacity.toml",
+        ["capacity.new_patients_per_year=300", "simulation.patients=99"],
+    )
+    result = fupsim.run(sc, replications=2, workers=1, events=False)
+    m = result.manifest
+    first = result.outcomes[result.outcomes["protocol"] == sc.protocol[0].name]
+    assert m["people_per_replicate"] == list(first.groupby("replicate").size())
+    assert m["patients"] != 99  # the unused setting is not reported as the cohort size
+    # Poisson arrivals over run-in + service (60 months = 5 years) at 300 a year: mean 1,500
+    assert abs(m["patients"] - 1500) < 4 * (1500 / 2) ** 0.5
+    assert "arrivals" in m["patients_from"]

@@ -47,14 +47,9 @@ def _command(args: argparse.Namespace, result: RunResult | None) -> str:
     parts = ["fupsim", "report", str(args.scenario), "--out", str(args.out)]
     if result is not None:
         m = result.manifest
-        parts += [
-            "--seed",
-            str(m.get("seed")),
-            "--replications",
-            str(m.get("replications")),
-            "--patients",
-            str(m.get("patients")),
-        ]
+        parts += ["--seed", str(m.get("seed")), "--replications", str(m.get("replications"))]
+        if "patients_from" not in m:  # with arrivals the cohort size is not an option
+            parts += ["--patients", str(m.get("patients"))]
         for item in args.overrides:
             parts += ["--set", item]
     return shlex.join(parts)

@@ -220,7 +220,7 @@ def run(
     )
     cal = [p[2] for p in parts if p[2] is not None]
     waits = [p[3] for p in parts if p[3] is not None]
-    manifest = {
+    manifest: dict[str, Any] = {
         "fupsim_command": " ".join(sys.argv)
         if sys.argv and sys.argv[0].endswith("fupsim")
         else None,
@@ -234,6 +234,14 @@ def run(
         "wall_time_seconds": round(time.perf_counter() - start, 3),
         "workers": workers or os.cpu_count(),
     }
+    first = outcomes[outcomes["protocol"] == scenario.protocol[0].name]
+    manifest["people_per_replicate"] = [int(x) for x in first.groupby("replicate").size()]
+    cap = scenario.capacity
+    if cap is not None and cap.new_patients_per_year is not None:
+        # arrivals set the cohort size: record what was simulated, not the unused setting
+        adults = first[first["stream"] == "adult"].groupby("replicate").size()
+        manifest["patients"] = round(float(adults.mean()))
+        manifest["patients_from"] = "Poisson arrivals (capacity.new_patients_per_year)"
     return RunResult(
         scenario=scenario,
         outcomes=outcomes,

@@ -56,7 +56,7 @@ def _compare(args: argparse.Namespace) -> int:
     if args.gee_patients < 2:
         raise ScenarioError(f"--gee-patients {args.gee_patients}: must be at least 2")
     run_dir = Path(args.run_dir)
-    result = load_run(run_dir, need=NEEDED)
+    result = load_run(run_dir, need=NEEDED, events=False)  # the event log is not needed here
     comparison = compare(result, gee_patients=args.gee_patients)
     comparison.write(run_dir)
     if not args.quiet:

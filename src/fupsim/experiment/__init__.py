@@ -252,8 +252,14 @@ def run(
     )
 
 
-def load_run(directory: str | Path, *, need: Iterable[str] = RUN_FILES) -> RunResult:
-    """Read a run folder written by :meth:`RunResult.write` (or ``fupsim run``)."""
+def load_run(
+    directory: str | Path, *, need: Iterable[str] = RUN_FILES, events: bool = True
+) -> RunResult:
+    """Read a run folder written by :meth:`RunResult.write` (or ``fupsim run``).
+
+    ``need`` lists the files that must be there; ``events=False`` skips the event log, the
+    largest file, when the caller has no use for it.
+    """
     from fupsim.scenario import scenario_from_dict
 
     d = Path(directory)
@@ -276,7 +282,7 @@ def load_run(directory: str | Path, *, need: Iterable[str] = RUN_FILES) -> RunRe
     outcomes = pd.read_parquet(d / "outcomes.parquet")
     events = (
         pd.read_parquet(d / "events.parquet")
-        if (d / "events.parquet").is_file()
+        if events and (d / "events.parquet").is_file()
         else pd.DataFrame()
     )
     cal_file, waits_file = d / "capacity.csv", d / "waits.csv"

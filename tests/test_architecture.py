@@ -26,6 +26,7 @@ CORE = [
 UPPER = {
     "stats",
     "paired",
+    "rates",
     "survival",
     "economics",
     "experiment",
@@ -39,7 +40,7 @@ UPPER = {
 
 LIBRARIES = {
     "simpy": {"engine", "capacity"},
-    "statsmodels": {"stats", "survival", "paired", "economics"},
+    "statsmodels": {"stats", "survival", "paired", "rates", "economics"},
     "matplotlib": {"plots", "report", "commands"},
     "tomllib": {"scenario"},
     "dask": {"experiment", "sensitivity"},

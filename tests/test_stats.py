@@ -350,3 +350,35 @@ def test_identical_arms_give_zero_difference_and_p_one() -> None:
     got = row(contrast_table(p, [("A", "B")]), "A vs B", "screen_detected_per_1000")
     assert (got["estimate"], got["ci_low"], got["ci_high"], got["p_value"]) == (0.0, 0.0, 0.0, 1.0)
     assert "no discordant pairs" in got["method"]
+
+
+def test_protocol_rates_match_hand_wilson_and_exact_intervals() -> None:
+    from scipy import stats as sps
+
+    from fupsim.rates import protocol_rates
+
+    # 7 events in 400 people under "a", none in 400 under "b"
+    outcomes = pd.DataFrame(
+        {
+            "protocol": ["a"] * 400 + ["b"] * 400,
+            "screen_detected": [True] * 7 + [False] * 793,
+            "interval_case": False,
+            "undetected_at_horizon": False,
+            "false_diagnosis": False,
+            "progressive": True,
+        }
+    )
+    got = protocol_rates(outcomes, ["a", "b"]).set_index(["protocol", "metric"])
+    row = got.loc[("a", "screen_detected_per_1000")]
+    k, n, z = 7, 400, sps.norm.ppf(0.975)
+    centre = (k + z**2 / 2) / (n + z**2)
+    half = z / (n + z**2) * np.sqrt(k * (n - k) / n + z**2 / 4)
+    assert row["rate_per_1000"] == pytest.approx(17.5)
+    assert row["wilson_low_per_1000"] == pytest.approx(1000 * (centre - half))
+    assert row["wilson_high_per_1000"] == pytest.approx(1000 * (centre + half))
+    assert row["exact_low_per_1000"] == pytest.approx(1000 * sps.beta.ppf(0.025, k, n - k + 1))
+    assert row["exact_high_per_1000"] == pytest.approx(1000 * sps.beta.ppf(0.975, k + 1, n - k))
+    zero = got.loc[("b", "screen_detected_per_1000")]
+    assert zero["exact_low_per_1000"] == 0
+    assert zero["exact_high_per_1000"] == pytest.approx(1000 * (1 - 0.025 ** (1 / n)))
+    assert got.loc[("a", "progressive_per_1000"), "rate_per_1000"] == 1000

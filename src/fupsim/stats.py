@@ -13,7 +13,7 @@ import math
 import os
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,6 +24,7 @@ from scipy import stats as sps
 from fupsim import survival
 from fupsim.economics import icer_table
 from fupsim.paired import METRICS, Paired, align, contrast_table, mean_difference
+from fupsim.rates import protocol_rates
 from fupsim.scenario import ScenarioError
 
 if TYPE_CHECKING:
@@ -38,6 +39,7 @@ OUTPUT_FILES = (
     "detection_curves.csv",
     "logrank.csv",
     "noninferiority.csv",
+    "rates.csv",
 )
 NI_ALPHA = 0.025  # one-sided level of the non-inferiority test
 
@@ -217,6 +219,8 @@ class Comparison:
         ``models.txt``: statsmodels summaries for an appendix.
     noninferiority : DataFrame
         ``noninferiority.csv``: one row per less intensive protocol against the reference.
+    rates : DataFrame
+        ``rates.csv``: each protocol's event rates per 1,000 with exact and Wilson intervals.
     """
 
     table: pd.DataFrame
@@ -225,6 +229,7 @@ class Comparison:
     logrank: pd.DataFrame
     models_text: str
     noninferiority: pd.DataFrame
+    rates: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def summary(self) -> pd.DataFrame:
         """Readable table: one row per metric, one column per contrast, "estimate (95% CI)".
@@ -276,6 +281,7 @@ class Comparison:
             "detection_curves.csv": self.detection_curves,
             "logrank.csv": self.logrank,
             "noninferiority.csv": self.noninferiority,
+            "rates.csv": self.rates,
         }
         for name, frame in tables.items():
             _replace(out / name, frame.to_csv(index=False, float_format="%.10g"))
@@ -407,4 +413,5 @@ def compare(result: RunResult, *, gee_patients: int = 20_000) -> Comparison:
         f"margin {margin:g} per 1,000):\n{_text(ni, 'no less intensive protocol')}\n"
         f"\nLog-rank tests of time to screen detection:\n{_text(lr, 'a single protocol')}\n"
     )
-    return Comparison(table, icer, curves, lr, models, ni)
+    rates = protocol_rates(result.outcomes, order)
+    return Comparison(table, icer, curves, lr, models, ni, rates)

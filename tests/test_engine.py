@@ -162,3 +162,20 @@ def test_sensitivity_by_lobe(baseline: fupsim.Scenario) -> None:
     out = _run(sc, n=20000)
     assert not out[(out["lobe"] == "right") & out["screen_detected"]].shape[0]
     assert out[(out["lobe"] != "right") & out["screen_detected"]].shape[0] > 0
+
+
+def test_limited_visualisation_repeats_misses(baseline: fupsim.Scenario) -> None:
+    # everyone poorly seen, and poorly seen means never seen: nothing is screen-detected
+    blind = {
+        "ultrasound.limited_visualisation_share": 1.0,
+        "ultrasound.sensitivity_if_limited": 0.0,
+    }
+    out = _run(with_overrides(baseline, blind), n=5000)
+    assert out["screen_detected"].sum() == 0 and out["limited_visualisation"].all()
+    # half poorly seen: only the others are ever found
+    half = {"ultrasound.limited_visualisation_share": 0.5, "ultrasound.sensitivity_if_limited": 0.0}
+    out = _run(with_overrides(baseline, half), n=20000)
+    assert out[out["limited_visualisation"]]["screen_detected"].sum() == 0
+    assert out[~out["limited_visualisation"]]["screen_detected"].sum() > 0
+    share = out.drop_duplicates("patient_id")["limited_visualisation"].mean()
+    assert abs(share - 0.5) < 4 * (0.25 / out["patient_id"].nunique()) ** 0.5

@@ -50,6 +50,7 @@ class Cohort:
     associated_anomaly: np.ndarray  # bool (prenatal only)
     abnormal_karyotype: np.ndarray  # bool (prenatal only)
     congenital_infection: np.ndarray  # bool (prenatal only)
+    limited_visualisation: np.ndarray  # bool: ultrasound shows this person's liver poorly
 
     @property
     def size(self) -> int:
@@ -71,6 +72,7 @@ class Cohort:
                 "associated_anomaly": self.associated_anomaly,
                 "abnormal_karyotype": self.abnormal_karyotype,
                 "congenital_infection": self.congenital_infection,
+                "limited_visualisation": self.limited_visualisation,
             }
         )
 
@@ -116,6 +118,7 @@ def draw_cohort(
     causes = cause_names(scenario)
     adult_cause = _categorical(u[4], [c.causes[name] for name in causes[:-1]])
     no = np.zeros(n_adult, dtype=bool)
+    limited = streams["visualisation"].random(n_adult + n_pre)
     return Cohort(
         causes=causes,
         stream=np.concatenate([np.zeros(n_adult, np.int8), np.ones(n_pre, np.int8)]),
@@ -127,4 +130,5 @@ def draw_cohort(
         associated_anomaly=np.concatenate([no, anomaly]),
         abnormal_karyotype=np.concatenate([no, karyotype]),
         congenital_infection=np.concatenate([no, infection]),
+        limited_visualisation=limited < scenario.ultrasound.limited_visualisation_share,
     )

@@ -24,6 +24,7 @@ STREAMS: tuple[str, ...] = (
     "visit_recall",  # CT recall completed
     "visit_jitter",  # appointment jitter
     "capacity",  # arrivals and background demand (capacity model)
+    "visualisation",  # whose liver ultrasound shows poorly (patient-level test performance)
 )
 
 

@@ -62,6 +62,8 @@ def analytic_scenario(
     loss_per_visit: float = 0.0,
     progressive_share: float = 1.0,
     onset_window_months: float = 240.0,
+    limited_share: float = 0.0,
+    sensitivity_if_limited: float = 0.0,
     horizon_months: float | None = None,
     patients: int = 20_000,
 ) -> Scenario:
@@ -91,7 +93,12 @@ def analytic_scenario(
             "causes": {"test": 1.0},
         },
         "natural_history": {"test": nh},
-        "ultrasound": {"sensitivity": sensitivity, "specificity": 1.0},
+        "ultrasound": {
+            "sensitivity": sensitivity,
+            "specificity": 1.0,
+            "limited_visualisation_share": limited_share,
+            "sensitivity_if_limited": sensitivity_if_limited,
+        },
         "ct": {"sensitivity": 1.0, "specificity": 1.0, "completion": 1.0, "delay_days": 0.0},
         "attendance": {
             "per_visit": attendance,
@@ -135,6 +142,33 @@ def _pi_check(
     }
 
 
+def _limited_check(seed: int, patients: int) -> dict[str, Any]:
+    """Repeated misses: a share v of people is seen with S_lim at every scan, the rest with S."""
+    interval, sojourn, sens, v, s_lim = 3.0, 12.0, 0.9, 0.4, 0.2
+    sc = analytic_scenario(
+        interval_months=interval,
+        mean_sojourn_months=sojourn,
+        sensitivity=sens,
+        limited_share=v,
+        sensitivity_if_limited=s_lim,
+        patients=patients,
+    )
+    out, _ = run_replicate(sc, 0, seed=seed, events=False)
+    cases = out[out["screen_detected"] | out["interval_case"]]
+    p = float(cases["screen_detected"].mean())
+    expected = (1 - v) * screen_detected_fraction(interval, sojourn, sens) + (
+        v * screen_detected_fraction(interval, sojourn, s_lim)
+    )
+    return {
+        "check": f"screen-detected fraction with repeated misses: {v:g} of people at S={s_lim:g}, "
+        f"the rest at S={sens:g}, every {interval:g} mo, sojourn {sojourn:g} mo",
+        "formula": "(1−v)·π(Δ,λ,S) + v·π(Δ,λ,S_lim)",
+        "expected": expected,
+        "simulated": p,
+        "se": math.sqrt(p * (1 - p) / len(cases)),
+    }
+
+
 def _scans_check(
     interval: float, attendance: float, loss: float, seed: int, patients: int
 ) -> dict[str, Any]:
@@ -173,6 +207,7 @@ def analytic_checks(seed: int = 7, patients: int = 20_000) -> pd.DataFrame:
         _pi_check(6.0, 12.0, 0.75, seed + 1, patients),
         _pi_check(4.5, 6.0, 0.5, seed + 2, patients),
         _pi_check(3.0, 24.0, 1.0, seed + 3, patients),
+        _limited_check(seed + 6, patients),
         _scans_check(3.0, 0.85, 0.03, seed + 4, patients),
         _scans_check(6.0, 0.6, 0.10, seed + 5, patients),
     ]

@@ -46,6 +46,8 @@ def simulate_arm(
             [us.sensitivity.right, us.sensitivity.left, us.sensitivity.both], np.float32
         )
         sens = by_lobe[cohort.lobe]
+    if us.limited_visualisation_share > 0:
+        sens = np.where(cohort.limited_visualisation, np.float32(us.sensitivity_if_limited), sens)
     fp_us = np.float32(1.0 - us.specificity)
     ct_sens, ct_fp, ct_done = (
         np.float32(ct.sensitivity),

@@ -116,10 +116,17 @@ class LobeSensitivity(_Block):
 
 
 class Ultrasound(_Block):
-    """Follow-up ultrasound: per-exam sensitivity for a relevant change, and specificity."""
+    """Follow-up ultrasound: per-exam sensitivity for a relevant change, and specificity.
+
+    ``limited_visualisation_share`` of people have a liver that ultrasound shows poorly; every
+    scan of theirs has ``sensitivity_if_limited`` instead, so their misses repeat (PARAMETERS.md
+    T5: a patient-level random effect instead of independent misses).
+    """
 
     sensitivity: Probability | LobeSensitivity
     specificity: Probability
+    limited_visualisation_share: Probability = 0.0
+    sensitivity_if_limited: Probability = 0.23
     source: str | None = None
 
 

@@ -392,3 +392,17 @@ def test_summary_names_dominated_protocols_and_the_band_edges() -> None:
 def test_summary_when_one_protocol_dominates_all() -> None:
     html = _summary_for({"a": 100.0, "b": 200.0}, {"a": 0.05, "b": 0.01})
     assert "<b>a</b> costs least and finds at least as much" in html
+
+
+def test_standalone_page_embeds_every_figure(report) -> None:
+    import base64
+    import re
+
+    index = (report / "index.html").read_text()
+    single = (report / "report-standalone.html").read_text()
+    linked = re.findall(r'<img\b[^>]*?\bsrc="(figures/[^"]+)"', index)
+    embedded = re.findall(r'<img\b[^>]*?\bsrc="data:image/png;base64,([^"]+)"', single)
+    assert linked and len(embedded) == len(linked)
+    assert 'src="figures/' not in single
+    for data, name in zip(embedded, linked, strict=True):
+        assert base64.b64decode(data) == (report / name).read_bytes()

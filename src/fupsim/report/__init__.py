@@ -21,7 +21,7 @@ from fupsim.experiment import RunResult, atomic_directory, load_run
 from fupsim.report import body, methods
 from fupsim.report.analysis import detection_curves, icer_with_intervals, paired_differences
 from fupsim.report.figures import write_figures
-from fupsim.report.html import esc, page, section
+from fupsim.report.html import esc, page, section, standalone
 from fupsim.report.sections import ORDER, plugin_sections
 from fupsim.report.summary import summary_html
 from fupsim.stats import compare
@@ -202,6 +202,8 @@ def build_report(
                 methods.footer_html(m, cmd),
             )
             (tmp / "index.html").write_text(html, encoding="utf-8")
+            # the same page as one file, figures embedded, for e-mailing to a committee
+            (tmp / "report-standalone.html").write_text(standalone(html, tmp), encoding="utf-8")
             tick()
     finally:
         bar.close()

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import base64
 import html
 import math
+import re
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-__all__ = ["esc", "figure", "fmt_number", "page", "section", "table"]
+__all__ = ["esc", "figure", "fmt_number", "page", "section", "standalone", "table"]
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;max-width:1100px;
@@ -142,3 +145,16 @@ def page(title: str, subtitle: str, sections: Sequence[tuple[str, str, str]], fo
         f'<nav aria-label="contents"><ol>{toc}</ol></nav>\n{body}\n'
         f'<footer id="footer">{footer}</footer>\n</body></html>\n'
     )
+
+
+_IMG_SRC = re.compile(r'(<img\b[^>]*?\bsrc=")(figures/[^"]+\.png)(")')
+
+
+def standalone(html: str, folder: Path) -> str:
+    """The page with every ``figures/*.png`` embedded as a data URI: one file to forward."""
+
+    def embed(match: re.Match[str]) -> str:
+        data = base64.b64encode((folder / match.group(2)).read_bytes()).decode("ascii")
+        return f"{match.group(1)}data:image/png;base64,{data}{match.group(3)}"
+
+    return _IMG_SRC.sub(embed, html)

@@ -56,6 +56,8 @@ def key_parts(key: str) -> list[str]:
     ``uncertainty."costs.ct".range`` → ``["uncertainty", "costs.ct", "range"]``. Keys that
     are not valid TOML keys fall back to a plain split on dots.
     """
+    if '"' not in key and "'" not in key:
+        return key.split(".")  # no quoted parts: a plain split says the same, far faster
     try:
         node: Any = tomllib.loads(f"{key} = 0")
     except tomllib.TOMLDecodeError:

@@ -102,6 +102,16 @@ def _run_batch(batch: _Batch) -> list[tuple[str, dict[str, Any], float]]:
     return out
 
 
+def _chunks(items: list[Any], per_task: int, workers: int) -> list[tuple[Any, ...]]:
+    """Tasks of ``per_task`` points, except the last few: one point each for the final
+    ``2 × workers`` points, so that no worker sits idle long while another ends a batch
+    (``workers=0``: equal batches throughout)."""
+    tail = min(len(items), 2 * workers) if per_task > 1 else 0
+    head = len(items) - tail
+    out = [tuple(items[i : min(i + per_task, head)]) for i in range(0, head, per_task)]
+    return out + [(item,) for item in items[head:]]
+
+
 def _batch_size(n_points: int, workers: int) -> int:
     """Points per task: about eight tasks per worker, at most :data:`MAX_BATCH`."""
     return max(1, min(MAX_BATCH, math.ceil(n_points / (8 * max(workers, 1)))))
@@ -162,7 +172,8 @@ def run_points(
     n_workers = workers or os.cpu_count() or 1
     per_task = batch_size or _batch_size(len(todo), n_workers)
     items = list(todo.items())
-    batches = [_Batch(tuple(items[i : i + per_task]), size) for i in range(0, len(items), per_task)]
+    tail = n_workers if batch_size is None else 0  # an explicit batch size is kept exactly
+    batches = [_Batch(chunk, size) for chunk in _chunks(items, per_task, tail)]
     spent = {"simulation": 0.0, "store": spent_reading}
 
     def keep(_: int, result: list[tuple[str, dict[str, Any], float]]) -> None:

@@ -85,16 +85,16 @@ def encode_summary(summary: pd.DataFrame) -> dict[str, Any]:
 
 
 def decode_summary(record: dict[str, Any]) -> pd.DataFrame:
-    """Inverse of :func:`encode_summary` (numbers as one float64 block, text as objects)."""
+    """Inverse of :func:`encode_summary` (numbers as float64 columns, text as objects)."""
     names, data = record["columns"], record["data"]
-    text = [n for n in names if data[n] and isinstance(data[n][0], str)]
-    numeric = [n for n in names if n not in text]
-    rows = len(data[names[0]]) if names else 0
-    block = np.array([data[n] for n in numeric], dtype=float).reshape(len(numeric), rows).T
-    frame = pd.DataFrame(block, columns=numeric)
-    for name in text:
-        frame.insert(names.index(name), name, pd.Series(data[name], dtype=object))
-    return frame
+    columns: dict[str, Any] = {}
+    for name in names:
+        values = data[name]
+        if values and isinstance(values[0], str):
+            columns[name] = pd.Series(values, dtype=object)
+        else:
+            columns[name] = np.asarray(values, dtype=float)
+    return pd.DataFrame(columns, columns=names)
 
 
 class PointStore:

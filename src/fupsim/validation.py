@@ -118,6 +118,14 @@ def analytic_scenario(
     return scenario_from_dict(data)
 
 
+def _simulated_fraction(sc: Scenario, seed: int) -> tuple[float, float]:
+    """Share of changes (found or presented) that were screen-detected, and its binomial SE."""
+    out, _ = run_replicate(sc, 0, seed=seed, events=False)
+    cases = out[out["screen_detected"] | out["interval_case"]]
+    p = float(cases["screen_detected"].mean())
+    return p, math.sqrt(p * (1 - p) / len(cases))
+
+
 def _pi_check(
     interval: float, sojourn: float, sens: float, seed: int, patients: int
 ) -> dict[str, Any]:
@@ -129,10 +137,7 @@ def _pi_check(
         onset_window_months=window,
         patients=patients,
     )
-    out, _ = run_replicate(sc, 0, seed=seed, events=False)
-    cases = out[out["screen_detected"] | out["interval_case"]]
-    p = float(cases["screen_detected"].mean())
-    se = math.sqrt(p * (1 - p) / len(cases))
+    p, se = _simulated_fraction(sc, seed)
     return {
         "check": f"screen-detected fraction, every {interval:g} mo, sojourn {sojourn:g} mo, S={sens:g}",
         "formula": "π(Δ,λ,S), PARAMETERS.md §4.3",
@@ -153,9 +158,7 @@ def _limited_check(seed: int, patients: int) -> dict[str, Any]:
         sensitivity_if_limited=s_lim,
         patients=patients,
     )
-    out, _ = run_replicate(sc, 0, seed=seed, events=False)
-    cases = out[out["screen_detected"] | out["interval_case"]]
-    p = float(cases["screen_detected"].mean())
+    p, se = _simulated_fraction(sc, seed)
     expected = (1 - v) * screen_detected_fraction(interval, sojourn, sens) + (
         v * screen_detected_fraction(interval, sojourn, s_lim)
     )
@@ -165,7 +168,7 @@ def _limited_check(seed: int, patients: int) -> dict[str, Any]:
         "formula": "(1−v)·π(Δ,λ,S) + v·π(Δ,λ,S_lim)",
         "expected": expected,
         "simulated": p,
-        "se": math.sqrt(p * (1 - p) / len(cases)),
+        "se": se,
     }
 
 

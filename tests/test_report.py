@@ -291,7 +291,7 @@ def test_cli_rerenders_a_run_folder_without_simulating(small_run, tmp_path, monk
     def no_simulation(*args, **kwargs):
         raise AssertionError("re-rendering must not simulate")
 
-    monkeypatch.setattr(cmd, "run", no_simulation)
+    monkeypatch.setattr(cmd, "run_from_args", no_simulation)
     out = tmp_path / "rendered"
     assert main(["report", str(run_dir), "--out", str(out), "--quiet", "--no-validation"]) == 0
     assert (out / "index.html").is_file() and (out / "figures" / "cost_effect.png").is_file()

@@ -26,6 +26,9 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from fupsim.scenario import DAYS_PER_MONTH
+from fupsim.scenario import discount_factor as days_discount_factor
+
 __all__ = [
     "STATUSES",
     "ceac",
@@ -40,7 +43,7 @@ STATUSES = ("frontier", "dominated", "extendedly dominated")
 
 
 def discount_factor(time_months: npt.ArrayLike, rate_per_year: float) -> np.ndarray:
-    """Continuous-time discount factor ``(1 + r) ** (-t / 12) = exp(-ln(1 + r) t / 12)``.
+    """Continuous-time discount factor ``(1 + r) ** (-t / 12)``, the model's own convention.
 
     Parameters
     ----------
@@ -52,12 +55,13 @@ def discount_factor(time_months: npt.ArrayLike, rate_per_year: float) -> np.ndar
     Returns
     -------
     ndarray
-        Factor in (0, 1] by which a cost at that time is multiplied.
+        Factor in (0, 1] by which a cost at that time is multiplied (the engine's factor:
+        :func:`fupsim.scenario.blocks.discount_factor` on days).
     """
     if not np.isfinite(rate_per_year) or rate_per_year <= -1:
         raise ValueError(f"rate_per_year={rate_per_year!r}: must be a finite number above -1")
     t = np.asarray(time_months, dtype=float)
-    return np.exp(-np.log1p(rate_per_year) * t / 12.0)
+    return np.asarray(days_discount_factor(t * DAYS_PER_MONTH, rate_per_year))
 
 
 def net_monetary_benefit(cost: npt.ArrayLike, effect: npt.ArrayLike, wtp: float) -> np.ndarray:

@@ -91,8 +91,10 @@ def arm_outcomes(
     detect_month = arm.detection_scan_day / DAYS_PER_MONTH + delay
     interval = ~sd & (pres <= h)
     detection = np.where(sd, detect_month, np.where(interval, pres, np.nan))
-    rate = costs.discount_rate
-    disc = lambda t: (1.0 + rate) ** (-np.nan_to_num(t, nan=0.0, posinf=0.0) / 12.0)  # noqa: E731
+
+    def disc(t_months: np.ndarray) -> np.ndarray:
+        return costs.discount(np.nan_to_num(t_months, nan=0.0, posinf=0.0) * DAYS_PER_MONTH)
+
     treated_early = sd | arm.false_diagnosis
     early_t = np.where(sd, detect_month, arm.end_day / DAYS_PER_MONTH + delay)
     cost = (

@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
+from fupsim.experiment import RunResult, run
 from fupsim.scenario import Scenario, ScenarioError, load_scenario
 
 __all__ = [
@@ -16,6 +18,7 @@ __all__ = [
     "check_out_dir",
     "positive_int",
     "print_table",
+    "run_from_args",
     "scenario_from_args",
     "show_progress",
 ]
@@ -87,6 +90,20 @@ def add_execution_args(p: argparse.ArgumentParser, *, replications: bool = True)
 def scenario_from_args(args: argparse.Namespace) -> Scenario:
     """Load the scenario named on the command line with its --set overrides."""
     return load_scenario(args.scenario, args.overrides)
+
+
+def run_from_args(scenario: Scenario, args: argparse.Namespace, **extra: Any) -> RunResult:
+    """``fupsim.run`` with the options of :func:`add_execution_args` (and ``extra`` keywords)."""
+    return run(
+        scenario,
+        seed=args.seed,
+        replications=args.replications,
+        patients=args.patients,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        progress=show_progress(args),
+        **extra,
+    )
 
 
 def show_progress(args: argparse.Namespace) -> bool | None:

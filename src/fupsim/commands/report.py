@@ -11,10 +11,11 @@ from fupsim.commands.common import (
     add_execution_args,
     add_scenario_args,
     check_out_dir,
+    run_from_args,
     scenario_from_args,
     show_progress,
 )
-from fupsim.experiment import RunResult, run
+from fupsim.experiment import RunResult
 from fupsim.scenario import ScenarioError
 
 
@@ -85,15 +86,7 @@ def _run(args: argparse.Namespace) -> int:
         )
     else:
         scenario = scenario_from_args(args)
-        result = run(
-            scenario,
-            seed=args.seed,
-            replications=args.replications,
-            patients=args.patients,
-            workers=args.workers,
-            scheduler=args.scheduler,
-            progress=show_progress(args),
-        )
+        result = run_from_args(scenario, args)
         build_report(
             result,
             out,

@@ -10,10 +10,9 @@ from fupsim.commands.common import (
     add_scenario_args,
     check_out_dir,
     print_table,
+    run_from_args,
     scenario_from_args,
-    show_progress,
 )
-from fupsim.experiment import run
 
 SHOWN = [
     "protocol",
@@ -48,16 +47,7 @@ def register(sub: Any) -> None:
 def _run(args: argparse.Namespace) -> int:
     out = check_out_dir(args.out)
     scenario = scenario_from_args(args)
-    result = run(
-        scenario,
-        seed=args.seed,
-        replications=args.replications,
-        patients=args.patients,
-        workers=args.workers,
-        scheduler=args.scheduler,
-        events=not args.no_events,
-        progress=show_progress(args),
-    )
+    result = run_from_args(scenario, args, events=not args.no_events)
     result.write(out)
     if not args.quiet:
         m = result.manifest

@@ -58,8 +58,8 @@ def simulate_arm(
     stop_k = plan.protocol.stop_after_stable
     ct_delay = ct.delay_days
     last_day = int(plan.days.max()) if k else 0
-    scan_discount = Discounter(costs.discount_rate, last_day)
-    ct_discount = Discounter(costs.discount_rate, last_day, shift=ct_delay)
+    scan_discount = Discounter(costs, last_day)
+    ct_discount = Discounter(costs, last_day, shift=ct_delay)
 
     def scan_round(v: int) -> None:
         day_all = plan.days[v]

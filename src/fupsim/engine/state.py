@@ -8,7 +8,7 @@ import numpy as np
 
 from fupsim.events import END_REASONS, EVENT_KINDS, VISIT_CODES
 from fupsim.natural_history import History
-from fupsim.scenario import DAYS_PER_MONTH
+from fupsim.scenario import DAYS_PER_MONTH, Costs
 
 _K = {name: i for i, name in enumerate(EVENT_KINDS)}
 _END = {name: i for i, name in enumerate(END_REASONS)}
@@ -80,21 +80,16 @@ def _pick(v: int | np.ndarray, mask: np.ndarray) -> int | np.ndarray:
     return v if isinstance(v, int | np.integer) else v[mask]
 
 
-def _discount(day: float | np.ndarray, rate: float) -> float | np.ndarray:
-    """Continuous-time discount factor for a cost on ``day`` at an annual ``rate``."""
-    return (1.0 + rate) ** (-np.asarray(day) / 365.25)
-
-
 class Discounter:
-    """Discount factors for costs on whole days, from a table (``shift`` days later)."""
+    """:meth:`Costs.discount` for costs on whole days (``shift`` days later), from a table."""
 
-    def __init__(self, rate: float, last_day: int, shift: float = 0.0) -> None:
-        self.rate, self.shift = rate, shift
-        self.table = np.asarray(_discount(np.arange(max(last_day, 0) + 1) + shift, rate))
+    def __init__(self, costs: Costs, last_day: int, shift: float = 0.0) -> None:
+        self.costs, self.shift = costs, shift
+        self.table = np.asarray(costs.discount(np.arange(max(last_day, 0) + 1) + shift))
 
     def __call__(self, day: np.ndarray) -> np.ndarray:
         """Factor for each integer ``day`` (falls back to the formula outside the table)."""
         day = np.asarray(day)
         if day.dtype.kind in "iu" and day.size and 0 <= day.min() and day.max() < self.table.size:
             return self.table[day]
-        return np.asarray(_discount(day + self.shift, self.rate))
+        return np.asarray(self.costs.discount(day + self.shift))

@@ -32,6 +32,7 @@ from fupsim.scenario.blocks import (
     Scenario,
     Sweep,
     Uncertainty,
+    discount_factor,
 )
 from fupsim.scenario.keys import ScenarioError, apply_override, key_parts, lookup, parse_overrides
 
@@ -49,6 +50,7 @@ __all__ = [
     "ScenarioError",
     "Sweep",
     "Uncertainty",
+    "discount_factor",
     "get_value",
     "key_parts",
     "load_scenario",

@@ -8,6 +8,7 @@ import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from fupsim.distributions import Dirichlet, Distribution
@@ -149,6 +150,15 @@ class Attendance(_Block):
     source: str | None = None
 
 
+def discount_factor(time_days: Any, rate_per_year: float) -> Any:
+    """Continuous-time discount factor ``(1 + r) ** (-t / 365.25 days)`` for costs at ``time_days``.
+
+    The one definition of discounting in fupsim: ``ln(1 + r)`` is the continuous rate, so a
+    cost one year after the index scan is divided by ``1 + r``.
+    """
+    return (1.0 + rate_per_year) ** (-np.asarray(time_days, dtype=float) / 365.25)
+
+
 class Costs(_Block):
     """Unit costs and discounting."""
 
@@ -161,6 +171,10 @@ class Costs(_Block):
     late_treatment: NonNegative
     discount_rate: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.03
     source: str | None = None
+
+    def discount(self, time_days: Any) -> Any:
+        """Discount factor of a cost ``time_days`` after the index scan, at ``discount_rate``."""
+        return discount_factor(time_days, self.discount_rate)
 
 
 class Protocol(_Block):

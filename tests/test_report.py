@@ -261,6 +261,7 @@ def test_plugin_sections_appear_in_order_with_their_figures(
     out = tmp_path / "rep"
     out.mkdir()
     (out / "owsa.csv").write_text("parameter,low,high\nx,1,2\n")  # from an earlier analysis
+    (out / ".fupsim-output").write_text("")  # ... that fupsim wrote
 
     def sensitivity(report_dir: Path, figures_dir: Path) -> str | None:
         if not (report_dir / "owsa.csv").is_file():

@@ -10,8 +10,6 @@ curves and log-rank tests (:mod:`fupsim.survival`) and the ICER table
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +21,7 @@ from scipy import stats as sps
 
 from fupsim import survival
 from fupsim.economics import icer_table
+from fupsim.output import write_csv, write_text
 from fupsim.paired import METRICS, Paired, align, contrast_table, mean_difference
 from fupsim.rates import protocol_rates
 from fupsim.scenario import ScenarioError
@@ -284,24 +283,9 @@ class Comparison:
             "rates.csv": self.rates,
         }
         for name, frame in tables.items():
-            _replace(out / name, frame.to_csv(index=False, float_format="%.10g"))
-        _replace(out / "models.txt", self.models_text)
+            write_csv(frame, out / name)
+        write_text(out / "models.txt", self.models_text)
         return out
-
-
-def _replace(target: Path, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``target``, then rename it into place."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # as an ordinary new file (mkstemp makes it private)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _economics(p: Paired, wtp: list[float], currency: str) -> pd.DataFrame:

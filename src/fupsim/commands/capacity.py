@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import json
 import math
+import time
 from typing import Any
 
 import pandas as pd
@@ -12,12 +12,13 @@ import pandas as pd
 from fupsim.capacity import required_slots
 from fupsim.commands.common import (
     add_execution_args,
+    add_force_arg,
     add_scenario_args,
-    check_out_dir,
     print_table,
     scenario_from_args,
 )
-from fupsim.experiment import atomic_directory, package_versions, run
+from fupsim.experiment import run
+from fupsim.output import atomic_directory, check_out_dir, manifest, write_json
 from fupsim.scenario import Scenario, ScenarioError
 
 REQUIRED_COLUMNS: dict[str, str] = {
@@ -45,6 +46,7 @@ def register(sub: Any) -> None:
     add_scenario_args(p)
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
     add_execution_args(p)
+    add_force_arg(p)
     p.set_defaults(func=_run)
 
 
@@ -67,7 +69,7 @@ def _p95(args: argparse.Namespace) -> Any:
 
 
 def _run(args: argparse.Namespace) -> int:
-    out = check_out_dir(args.out)
+    out = check_out_dir(args.out, force=args.force)
     scenario = scenario_from_args(args)
     cap = scenario.capacity
     if cap is None:
@@ -75,6 +77,7 @@ def _run(args: argparse.Namespace) -> int:
             f"capacity: {args.scenario!r} has no [capacity] block "
             "(add one, e.g. slots_per_day and new_patients_per_year; see scenarios/capacity.toml)"
         )
+    started = time.perf_counter()
     rows = []
     for protocol in scenario.protocol_names:
         if not args.quiet:
@@ -92,18 +95,20 @@ def _run(args: argparse.Namespace) -> int:
             }
         )
     table = pd.DataFrame(rows, columns=list(REQUIRED_COLUMNS))
-    manifest = {
-        "command": "capacity",
-        "scenario": scenario.resolved(),
-        "seed": scenario.simulation.seed if args.seed is None else args.seed,
-        "replications": args.replications or scenario.simulation.replications,
-        "patients": args.patients,
-        "columns": REQUIRED_COLUMNS,
-        "packages": package_versions(),
-    }
-    with atomic_directory(out) as tmp:
+    record = manifest(
+        "capacity",
+        scenario.resolved(),
+        seed=scenario.simulation.seed if args.seed is None else args.seed,
+        sizes={
+            "replications": args.replications or scenario.simulation.replications,
+            "patients": args.patients,
+        },
+        started=started,
+        columns=REQUIRED_COLUMNS,
+    )
+    with atomic_directory(out, force=args.force) as tmp:
         table.to_csv(tmp / "required_slots.csv", index=False, float_format="%.10g")
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        write_json(tmp / "manifest.json", record)
     if not args.quiet:
         print_table(
             table,

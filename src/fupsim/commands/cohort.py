@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +13,7 @@ from fupsim.commands.common import (
     positive_int,
     scenario_from_args,
 )
+from fupsim.output import atomic_file
 from fupsim.rng import replicate_streams
 from fupsim.scenario import ScenarioError
 
@@ -49,17 +48,10 @@ def _run(args: argparse.Namespace) -> int:
     seed = scenario.simulation.seed if args.seed is None else args.seed
     cohort = draw_cohort(scenario, replicate_streams(seed, args.replicate), args.patients)
     frame = cohort.to_frame()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-    os.close(fd)
-    try:
+    with atomic_file(out) as tmp:
         if out.suffix.lower() == ".csv":
             frame.to_csv(tmp, index=False, float_format="%.6f")
         else:
             frame.to_parquet(tmp, index=False)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     print(f"wrote {len(frame):,} people ({int((cohort.stream == 1).sum())} prenatal) to {out}")
     return 0

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from fupsim.experiment import RunResult, run
-from fupsim.scenario import Scenario, ScenarioError, load_scenario
+from fupsim.scenario import Scenario, load_scenario
 
 __all__ = [
     "add_execution_args",
+    "add_force_arg",
     "add_scenario_args",
-    "check_out_dir",
     "positive_int",
     "print_table",
     "run_from_args",
@@ -111,17 +110,14 @@ def show_progress(args: argparse.Namespace) -> bool | None:
     return False if getattr(args, "quiet", False) else None
 
 
-def check_out_dir(path: str) -> Path:
-    """An output folder that can be created (exists as a folder, or does not exist)."""
-    p = Path(path)
-    if p.exists() and not p.is_dir():
-        raise ScenarioError(f"--out {path!r}: is a file; give a folder to write into")
-    parent = p.resolve().parent
-    while not parent.exists():
-        parent = parent.parent
-    if not parent.is_dir():
-        raise ScenarioError(f"--out {path!r}: cannot create a folder there")
-    return p
+def add_force_arg(p: argparse.ArgumentParser) -> None:
+    """--force: write into an existing folder that holds files fupsim did not write."""
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="write into an existing --out folder even if it holds files fupsim did not write "
+        "(they are kept); without it such a folder is refused",
+    )
 
 
 def print_table(df: pd.DataFrame, columns: list[str], *, title: str | None = None) -> None:

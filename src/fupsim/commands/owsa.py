@@ -11,13 +11,11 @@ from fupsim.commands.sweep import (
     add_point_args,
     interrupted,
     point_setup,
-    save_figure,
-    write_manifest,
+    write_results,
 )
 from fupsim.plots.sensitivity import plot_tornado
 from fupsim.scenario import SWEEP_OUTCOMES, Scenario
 from fupsim.sensitivity.owsa import owsa, settings_for
-from fupsim.sensitivity.store import write_csv_atomic
 
 
 def outcome_settings(scenario: Scenario, args: argparse.Namespace) -> Any:
@@ -102,10 +100,15 @@ def _run(args: argparse.Namespace) -> int:
         )
     except KeyboardInterrupt:
         return interrupted(store)
-    write_csv_atomic(result.table, out / "owsa.csv")
-    write_csv_atomic(result.tornado, out / "owsa_tornado.csv")
-    save_figure(plot_tornado, result.tornado, out / "tornado.png", currency=scenario.costs.currency)
-    write_manifest(out, "owsa", scenario, size, {"settings": vars(settings), "stats": result.stats})
+    write_results(
+        out,
+        "owsa",
+        scenario,
+        size,
+        {"owsa.csv": result.table, "owsa_tornado.csv": result.tornado},
+        [(plot_tornado, result.tornado, "tornado.png", {"currency": scenario.costs.currency})],
+        {"settings": vars(settings), "stats": result.stats},
+    )
     if not args.quiet:
         print_table(
             result.tornado,

@@ -11,12 +11,10 @@ from fupsim.commands.sweep import (
     add_point_args,
     interrupted,
     point_setup,
-    save_figure,
-    write_manifest,
+    write_results,
 )
 from fupsim.plots.sensitivity import plot_ceac, plot_evpi, plot_psa_scatter
 from fupsim.sensitivity.psa import psa
-from fupsim.sensitivity.store import write_csv_atomic
 
 
 def register(sub: Any) -> None:
@@ -55,24 +53,22 @@ def _run(args: argparse.Namespace) -> int:
         return interrupted(store)
     cur = scenario.costs.currency
     names = scenario.protocol_names
-    write_csv_atomic(result.table, out / "psa.csv")
-    write_csv_atomic(result.ceac, out / "ceac.csv")
-    write_csv_atomic(result.evpi, out / "evpi.csv")
-    save_figure(
-        plot_psa_scatter,
-        result.table,
-        out / "psa_scatter.png",
-        effect=result.effect,
-        order=names,
-        currency=cur,
-    )
-    save_figure(plot_ceac, result.ceac, out / "ceac.png", order=names, currency=cur)
-    save_figure(plot_evpi, result.evpi, out / "evpi.png", currency=cur)
-    write_manifest(
+    write_results(
         out,
         "psa",
         scenario,
         size,
+        {"psa.csv": result.table, "ceac.csv": result.ceac, "evpi.csv": result.evpi},
+        [
+            (
+                plot_psa_scatter,
+                result.table,
+                "psa_scatter.png",
+                {"effect": result.effect, "order": names, "currency": cur},
+            ),
+            (plot_ceac, result.ceac, "ceac.png", {"order": names, "currency": cur}),
+            (plot_evpi, result.evpi, "evpi.png", {"currency": cur}),
+        ],
         {"draws": args.draws, "effect": result.effect, "stats": result.stats},
     )
     if not args.quiet:

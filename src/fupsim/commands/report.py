@@ -9,13 +9,14 @@ from typing import Any
 
 from fupsim.commands.common import (
     add_execution_args,
+    add_force_arg,
     add_scenario_args,
-    check_out_dir,
     run_from_args,
     scenario_from_args,
     show_progress,
 )
 from fupsim.experiment import RunResult
+from fupsim.output import check_out_dir
 from fupsim.scenario import ScenarioError
 
 
@@ -35,6 +36,7 @@ def register(sub: Any) -> None:
         "--out", required=True, metavar="DIR", help="report folder, e.g. reports/baseline"
     )
     add_execution_args(p)
+    add_force_arg(p)
     p.add_argument(
         "--no-validation",
         action="store_true",
@@ -59,7 +61,7 @@ def _command(args: argparse.Namespace, result: RunResult | None) -> str:
 def _run(args: argparse.Namespace) -> int:
     from fupsim.report import build_report
 
-    out = check_out_dir(args.out)
+    out = check_out_dir(args.out, force=args.force)
     source = Path(args.scenario)
     if source.is_dir():
         given = [
@@ -83,6 +85,7 @@ def _run(args: argparse.Namespace) -> int:
             command=_command(args, None),
             progress=show_progress(args),
             validation=not args.no_validation,
+            force=args.force,
         )
     else:
         scenario = scenario_from_args(args)
@@ -93,6 +96,7 @@ def _run(args: argparse.Namespace) -> int:
             command=_command(args, result),
             progress=show_progress(args),
             validation=not args.no_validation,
+            force=args.force,
         )
     if not args.quiet:
         print(f"wrote {out}/index.html (figures in {out}/figures, tables in {out}/tables)")

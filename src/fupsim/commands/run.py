@@ -7,12 +7,13 @@ from typing import Any
 
 from fupsim.commands.common import (
     add_execution_args,
+    add_force_arg,
     add_scenario_args,
-    check_out_dir,
     print_table,
     run_from_args,
     scenario_from_args,
 )
+from fupsim.output import check_out_dir
 
 SHOWN = [
     "protocol",
@@ -38,6 +39,7 @@ def register(sub: Any) -> None:
     add_scenario_args(p)
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
     add_execution_args(p)
+    add_force_arg(p)
     p.add_argument(
         "--no-events", action="store_true", help="skip events.parquet (saves memory on huge runs)"
     )
@@ -45,10 +47,10 @@ def register(sub: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    out = check_out_dir(args.out)
+    out = check_out_dir(args.out, force=args.force)
     scenario = scenario_from_args(args)
     result = run_from_args(scenario, args, events=not args.no_events)
-    result.write(out)
+    result.write(out, force=args.force)
     if not args.quiet:
         m = result.manifest
         print_table(

@@ -12,12 +12,10 @@ from fupsim.commands.sweep import (
     add_point_args,
     interrupted,
     point_setup,
-    save_figure,
-    write_manifest,
+    write_results,
 )
 from fupsim.plots.sensitivity import plot_sobol
 from fupsim.sensitivity.sobol import sobol
-from fupsim.sensitivity.store import write_csv_atomic
 
 
 def register(sub: Any) -> None:
@@ -59,14 +57,13 @@ def _run(args: argparse.Namespace) -> int:
         )
     except KeyboardInterrupt:
         return interrupted(store)
-    write_csv_atomic(result.indices, out / "sobol.csv")
-    write_csv_atomic(result.points, out / "sobol_points.csv")
-    save_figure(plot_sobol, result.indices, out / "sobol.png")
-    write_manifest(
+    write_results(
         out,
         "sobol",
         scenario,
         size,
+        {"sobol.csv": result.indices, "sobol_points.csv": result.points},
+        [(plot_sobol, result.indices, "sobol.png", {})],
         {"samples": args.samples, "settings": vars(settings), "stats": result.stats},
     )
     if not args.quiet:

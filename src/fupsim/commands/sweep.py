@@ -1,40 +1,39 @@
 """``fupsim sweep``: grid sensitivity over a few parameters (resumable); shared sensitivity options.
 
-The helpers here (:func:`add_point_args`, :func:`point_setup`, :func:`write_manifest`,
-:func:`save_figure`) are shared by the ``sweep``, ``owsa``, ``psa`` and ``sobol`` commands.
+The helpers here (:func:`add_point_args`, :func:`point_setup`, :func:`write_results`) are
+shared by the ``sweep``, ``owsa``, ``psa`` and ``sobol`` commands.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
-import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from fupsim.commands.common import (
+    add_force_arg,
     add_scenario_args,
-    check_out_dir,
     non_negative_int,
     positive_int,
     print_table,
     scenario_from_args,
     show_progress,
 )
+from fupsim.output import atomic_directory, check_out_dir, manifest, write_json
 from fupsim.scenario import Scenario
 from fupsim.sensitivity.grid import parse_vary, sweep
 from fupsim.sensitivity.runner import PointSize
-from fupsim.sensitivity.store import PointStore, write_csv_atomic
+from fupsim.sensitivity.store import PointStore
 
 __all__ = [
     "add_point_args",
     "interrupted",
     "point_setup",
     "register",
-    "save_figure",
-    "write_manifest",
+    "write_results",
 ]
 
 POINTS_NOTE = (
@@ -74,11 +73,12 @@ def add_point_args(p: argparse.ArgumentParser) -> None:
         help="run on a running Dask distributed scheduler, e.g. tcp://127.0.0.1:8786",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar or table")
+    add_force_arg(p)
 
 
 def point_setup(args: argparse.Namespace) -> tuple[Scenario, PointSize, PointStore, Path]:
-    """Validate the scenario and options; nothing is written yet."""
-    out = check_out_dir(args.out)
+    """Validate the scenario and options; nothing is written until the first point is stored."""
+    out = check_out_dir(args.out, force=args.force)
     scenario = scenario_from_args(args)
     sw = scenario.sweep
     size = PointSize(
@@ -86,7 +86,7 @@ def point_setup(args: argparse.Namespace) -> tuple[Scenario, PointSize, PointSto
         replications=args.replications or (sw.replications if sw else 2),
         patients=args.patients or (sw.patients if sw else 2000),
     )
-    return scenario, size, PointStore(out / "points"), out
+    return scenario, size, PointStore(out / "points", owner=out), out
 
 
 def interrupted(store: PointStore) -> int:
@@ -100,44 +100,44 @@ def interrupted(store: PointStore) -> int:
     return 130
 
 
-def write_manifest(
-    out: Path, name: str, scenario: Scenario, size: PointSize, extra: dict[str, Any]
+Figure = tuple[Callable[..., Any], Any, str, Mapping[str, Any]]
+"""A figure to draw: ``(plot function, data, file name, keyword arguments)``."""
+
+
+def write_results(
+    out: Path,
+    name: str,
+    scenario: Scenario,
+    size: PointSize,
+    tables: Mapping[str, Any],
+    figures: Sequence[Figure],
+    extra: Mapping[str, Any],
 ) -> None:
-    """Write ``<name>_manifest.json``: scenario, seed, sizes, command, versions (atomically)."""
-    from fupsim.experiment import package_versions
+    """Write an analysis's tables, figures and ``<name>_manifest.json`` as one unit.
 
-    record = {
-        "analysis": name,
-        "fupsim_command": " ".join(sys.argv),
-        "scenario": scenario.resolved(),
-        "seed": size.seed,
-        "replications_per_point": size.replications,
-        "patients_per_point": size.patients,
-        "packages": package_versions(),
+    The folder is rebuilt beside ``out`` and swapped into place (the point store is carried
+    over), so an interrupt during the final writes leaves the previous results whole.
+    """
+    from matplotlib.figure import Figure as MplFigure
+
+    started = time.perf_counter()
+    record = manifest(
+        name,
+        scenario.resolved(),
+        seed=size.seed,
+        sizes={"replications_per_point": size.replications, "patients_per_point": size.patients},
         **extra,
-    }
-    target = out / f"{name}_manifest.json"
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=out)
-    with os.fdopen(fd, "w") as fh:
-        json.dump(record, fh, indent=2, sort_keys=True, default=str)
-    os.replace(tmp, target)
-
-
-def save_figure(plot: Any, data: Any, path: Path, **kwargs: Any) -> Path:
-    """Draw ``plot(data, ax=..., **kwargs)`` on a new figure and save it as PNG atomically."""
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=kwargs.pop("figsize", (7.5, 4.8)), layout="constrained")
-    plot(data, ax=fig.subplots(), **kwargs)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
-    os.close(fd)
-    try:
-        fig.savefig(tmp, dpi=120)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    )
+    with atomic_directory(out, force=True) as tmp:
+        for file, frame in tables.items():
+            frame.to_csv(tmp / file, index=False)
+        for plot, data, file, kwargs in figures:
+            options = dict(kwargs)
+            fig = MplFigure(figsize=options.pop("figsize", (7.5, 4.8)), layout="constrained")
+            plot(data, ax=fig.subplots(), **options)
+            fig.savefig(tmp / file, dpi=120)
+        record["wall_time_seconds"] = round(time.perf_counter() - started, 3)
+        write_json(tmp / f"{name}_manifest.json", record)
 
 
 def register(sub: Any) -> None:
@@ -178,8 +178,15 @@ def _run(args: argparse.Namespace) -> int:
         )
     except KeyboardInterrupt:
         return interrupted(store)
-    write_csv_atomic(result.table, out / "sweep.csv")
-    write_manifest(out, "sweep", scenario, size, {"varied": result.varied, "stats": result.stats})
+    write_results(
+        out,
+        "sweep",
+        scenario,
+        size,
+        {"sweep.csv": result.table},
+        [],
+        {"varied": result.varied, "stats": result.stats},
+    )
     if not args.quiet:
         print_table(
             result.table,

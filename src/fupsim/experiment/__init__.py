@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -28,15 +27,15 @@ from fupsim.capacity import (
 )
 from fupsim.cohort import draw_cohort
 from fupsim.engine import arm_events, simulate_arm
-from fupsim.experiment.files import _git_revision, atomic_directory, package_versions
 from fupsim.experiment.parallel import map_tasks
 from fupsim.metrics import arm_outcomes, capacity_summary, summarise
 from fupsim.natural_history import draw_history
+from fupsim.output import atomic_directory, manifest, write_json
 from fupsim.protocol import draw_visits, plan_visits
 from fupsim.rng import replicate_streams
 from fupsim.scenario import Scenario, ScenarioError
 
-__all__ = ["RunResult", "atomic_directory", "load_run", "map_tasks", "run", "run_replicate"]
+__all__ = ["RUN_FILES", "RunResult", "load_run", "map_tasks", "run", "run_replicate"]
 
 RUN_FILES = ("summary.csv", "outcomes.parquet", "events.parquet", "manifest.json")
 
@@ -149,22 +148,25 @@ class RunResult:
             table = table.merge(service, on="protocol", how="left")
         return table
 
-    def write(self, out: str | Path) -> Path:
+    def write(self, out: str | Path, *, force: bool = False) -> Path:
         """Write ``summary.csv``, ``outcomes.parquet``, ``events.parquet``, ``manifest.json``.
 
-        The folder appears whole or not at all (written beside it, then renamed).
+        The folder appears whole or not at all (written beside it, then renamed); an existing
+        folder holding files fupsim did not write is refused unless ``force``.
         """
-        with atomic_directory(out) as tmp:
-            self.summary().to_csv(tmp / "summary.csv", index=False, float_format="%.10g")
-            self.outcomes.to_parquet(tmp / "outcomes.parquet", index=False)
-            self.events.to_parquet(tmp / "events.parquet", index=False)
-            (tmp / "manifest.json").write_text(
-                json.dumps(self.manifest, indent=2, sort_keys=True) + "\n"
-            )
-            if self.capacity is not None and self.waits is not None:
-                self.capacity.to_csv(tmp / "capacity.csv", index=False, float_format="%.10g")
-                self.waits.to_csv(tmp / "waits.csv", index=False)
+        with atomic_directory(out, force=force) as tmp:
+            self.write_into(tmp)
         return Path(out)
+
+    def write_into(self, folder: Path) -> None:
+        """Write the run's files into ``folder``, a folder being built (see :meth:`write`)."""
+        self.summary().to_csv(folder / "summary.csv", index=False, float_format="%.10g")
+        self.outcomes.to_parquet(folder / "outcomes.parquet", index=False)
+        self.events.to_parquet(folder / "events.parquet", index=False)
+        write_json(folder / "manifest.json", self.manifest)
+        if self.capacity is not None and self.waits is not None:
+            self.capacity.to_csv(folder / "capacity.csv", index=False, float_format="%.10g")
+            self.waits.to_csv(folder / "waits.csv", index=False)
 
 
 def run(
@@ -220,33 +222,28 @@ def run(
     )
     cal = [p[2] for p in parts if p[2] is not None]
     waits = [p[3] for p in parts if p[3] is not None]
-    manifest: dict[str, Any] = {
-        "fupsim_command": " ".join(sys.argv)
-        if sys.argv and sys.argv[0].endswith("fupsim")
-        else None,
-        "scenario": scenario.resolved(),
-        "seed": seed,
-        "replications": reps,
-        "patients": n,
-        "protocols": scenario.protocol_names,
-        "packages": package_versions(),
-        "git_revision": _git_revision(),
-        "wall_time_seconds": round(time.perf_counter() - start, 3),
-        "workers": workers or os.cpu_count(),
-    }
+    record = manifest(
+        "run",
+        scenario.resolved(),
+        seed=seed,
+        sizes={"replications": reps, "patients": n},
+        started=start,
+        protocols=scenario.protocol_names,
+        workers=workers or os.cpu_count(),
+    )
     first = outcomes[outcomes["protocol"] == scenario.protocol[0].name]
-    manifest["people_per_replicate"] = [int(x) for x in first.groupby("replicate").size()]
+    record["people_per_replicate"] = [int(x) for x in first.groupby("replicate").size()]
     cap = scenario.capacity
     if cap is not None and cap.new_patients_per_year is not None:
         # arrivals set the cohort size: record what was simulated, not the unused setting
         adults = first[first["stream"] == "adult"].groupby("replicate").size()
-        manifest["patients"] = round(float(adults.mean()))
-        manifest["patients_from"] = "Poisson arrivals (capacity.new_patients_per_year)"
+        record["patients"] = round(float(adults.mean()))
+        record["patients_from"] = "Poisson arrivals (capacity.new_patients_per_year)"
     return RunResult(
         scenario=scenario,
         outcomes=outcomes,
         events=ev,
-        manifest=manifest,
+        manifest=record,
         capacity=pd.concat(cal, ignore_index=True) if cal else None,
         waits=pd.concat(waits, ignore_index=True) if waits else None,
     )
@@ -273,25 +270,58 @@ def load_run(
             f"run directory {str(d)!r}: missing {', '.join(missing)} (is it a 'fupsim run' output?)"
         )
     try:
-        manifest = json.loads((d / "manifest.json").read_text())
-        scenario = scenario_from_dict(manifest["scenario"])
-    except (json.JSONDecodeError, KeyError) as err:
+        record = json.loads((d / "manifest.json").read_text(encoding="utf-8"))
+        scenario = scenario_from_dict(record["scenario"])
+    except (OSError, ValueError, KeyError, TypeError) as err:
         raise ScenarioError(
             f"run directory {str(d)!r}: manifest.json is not a fupsim manifest ({err})"
         ) from None
-    outcomes = pd.read_parquet(d / "outcomes.parquet")
+    outcomes = _read_parquet(d / "outcomes.parquet")
     events = (
-        pd.read_parquet(d / "events.parquet")
+        _read_parquet(d / "events.parquet")
         if events and (d / "events.parquet").is_file()
         else pd.DataFrame()
     )
+    _check_manifest(d, record, outcomes)
     cal_file, waits_file = d / "capacity.csv", d / "waits.csv"
     both = cal_file.is_file() and waits_file.is_file()
     return RunResult(
         scenario=scenario,
         outcomes=outcomes,
         events=events,
-        manifest=manifest,
+        manifest=record,
         capacity=pd.read_csv(cal_file) if both else None,
         waits=pd.read_csv(waits_file) if both else None,
     )
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    """A run's Parquet table; a damaged file is bad input that names itself."""
+    try:
+        return pd.read_parquet(path)
+    except (OSError, ValueError) as err:
+        raise ScenarioError(f"{str(path)!r}: not a readable Parquet table ({err})") from None
+
+
+def _check_manifest(d: Path, record: dict[str, Any], outcomes: pd.DataFrame) -> None:
+    """The manifest must describe these outcomes: same protocols, replicates and people."""
+    problems = []
+    if "protocol" in outcomes and record.get("protocols") is not None:
+        found = sorted(map(str, outcomes["protocol"].unique()))
+        if found != sorted(record["protocols"]):
+            problems.append(f"protocols {record['protocols']} but outcomes hold {found}")
+    if "replicate" in outcomes and record.get("replications") is not None:
+        reps = int(outcomes["replicate"].nunique())
+        if reps != record["replications"]:
+            problems.append(f"{record['replications']} replications but outcomes hold {reps}")
+    people = record.get("people_per_replicate")
+    if people is not None and {"protocol", "replicate"} <= set(outcomes.columns) and len(outcomes):
+        first = outcomes[outcomes["protocol"] == outcomes["protocol"].iloc[0]]
+        found_people = [int(x) for x in first.groupby("replicate").size()]
+        if found_people != list(people):
+            problems.append("people per replicate differ from the outcomes")
+    if problems:
+        raise ScenarioError(
+            f"run directory {str(d)!r}: manifest.json does not belong to these outcomes "
+            f"({'; '.join(problems)})"
+        )

@@ -17,7 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from fupsim.experiment import RunResult, atomic_directory, load_run
+from fupsim.experiment import RunResult, load_run
+from fupsim.output import atomic_directory
 from fupsim.report import body, methods
 from fupsim.report.analysis import detection_curves, icer_with_intervals, paired_differences
 from fupsim.report.figures import write_figures
@@ -89,6 +90,7 @@ def build_report(
     command: str | None = None,
     progress: bool | None = None,
     validation: bool = True,
+    force: bool = False,
 ) -> Path:
     """Write the report folder for a run.
 
@@ -107,6 +109,8 @@ def build_report(
         Progress bar on stderr (default: only on a terminal).
     validation : bool
         Run the closed-form validation checks (about 2 s) and show them.
+    force : bool
+        Write into an existing folder that holds files fupsim did not write (they are kept).
 
     Returns
     -------
@@ -122,9 +126,9 @@ def build_report(
     bar = _progress(progress)
     tick: Callable[[], None] = lambda: bar.update(1)  # noqa: E731
     try:
-        with atomic_directory(out) as tmp:
+        with atomic_directory(out, force=force) as tmp:
             if source_dir is None:
-                result.write(tmp)
+                result.write_into(tmp)
             _gather_files(tmp, [p for p in (source_dir, out) if p is not None])
             summary = result.summary()
             comparison = compare(result)

@@ -21,17 +21,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from fupsim.output import claim_dir, write_text
 from fupsim.scenario import Scenario
 
-__all__ = ["NOT_HASHED", "PointStore", "point_key", "write_csv_atomic"]
+__all__ = ["NOT_HASHED", "PointStore", "point_key"]
 
 NOT_HASHED = ("meta", "analysis", "uncertainty", "sweep")
 """Scenario blocks that do not affect a point's summary and are left out of its key."""
@@ -104,10 +103,14 @@ class PointStore:
     ----------
     folder : str or Path
         Where points live (created on the first write), e.g. ``<out>/points``.
+    owner : str or Path, optional
+        The output folder the store lives in: marked as fupsim's on the first write
+        (:func:`fupsim.output.claim_dir`).
     """
 
-    def __init__(self, folder: str | Path) -> None:
+    def __init__(self, folder: str | Path, owner: str | Path | None = None) -> None:
         self.folder = Path(folder)
+        self.owner = None if owner is None else Path(owner)
         self._made: set[Path] = set()  # sub-folders known to exist (mkdir is slow on some disks)
 
     def path(self, key: str) -> Path:
@@ -145,31 +148,10 @@ class PointStore:
         """
         target = self.path(key)
         if target.parent not in self._made:
+            if self.owner is not None:
+                claim_dir(self.owner)
             target.parent.mkdir(parents=True, exist_ok=True)
             self._made.add(target.parent)
         record = {"key": key, "fupsim": _version(), **extra, **encoded}
         text = json.dumps(record, allow_nan=True)  # one string: far faster than dump() to a file
-        fd, tmp = tempfile.mkstemp(prefix=f".{key[:12]}.", suffix=".tmp", dir=target.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(text)
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return target
-
-
-def write_csv_atomic(frame: pd.DataFrame, path: str | Path) -> Path:
-    """Write ``frame`` as CSV (shortest round-trip floats) via a temporary file and a rename."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    try:
-        frame.to_csv(tmp, index=False)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return target
+        return write_text(target, text)

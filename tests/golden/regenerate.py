@@ -1,8 +1,9 @@
 """Regenerate the golden back-test file — only on purpose, when a model change is intended.
 
-    .venv/bin/python tests/golden/regenerate.py
+    make golden            (or: .venv/bin/python tests/golden/regenerate.py)
 
 Then read the diff of ``baseline_small_summary.csv`` and say in the commit why it changed.
+``versions.json`` records the package versions and git revision that produced the file.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import fupsim
+from fupsim.output import git_revision, package_versions, write_json
 
 HERE = Path(__file__).resolve().parent
 ARGS = {"seed": 5, "replications": 2, "patients": 2000, "workers": 1, "events": False}
@@ -22,4 +24,8 @@ def summary():  # type: ignore[no-untyped-def]
 
 if __name__ == "__main__":
     summary().to_csv(HERE / "baseline_small_summary.csv", index=False, float_format="%.12g")
-    print(f"wrote {HERE / 'baseline_small_summary.csv'}")
+    write_json(
+        HERE / "versions.json",
+        {"packages": package_versions(), "git_revision_before": git_revision(), "run": ARGS},
+    )
+    print(f"wrote {HERE / 'baseline_small_summary.csv'} and versions.json")

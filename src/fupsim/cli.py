@@ -1,20 +1,56 @@
 """The ``fupsim`` command: parses arguments, calls the library, maps errors to exit codes.
 
 Exit codes: 0 success; 2 bad input (scenario, option, path) with a one-line message naming
-the field, the value and what is allowed; 1 an unexpected failure; 130 interrupted.
+the field, the value and what is allowed; 1 an unexpected failure; 130 interrupted (Ctrl-C);
+143 terminated (SIGTERM, as sent by ``kill``, ``timeout`` and batch schedulers). TERM is
+turned into :class:`Terminated`, a ``KeyboardInterrupt``, so it takes the same clean-up paths
+as Ctrl-C: worker processes are stopped and no half-written output is left behind.
 """
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from types import FrameType
 
 from fupsim import __version__
 from fupsim.commands import COMMANDS
 from fupsim.scenario import ScenarioError
 
-__all__ = ["build_parser", "main"]
+__all__ = ["Terminated", "build_parser", "main"]
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM arrived: raised in the main thread so Ctrl-C's clean-up runs for TERM too."""
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[list[int]]:
+    """Handle SIGTERM like Ctrl-C while the command runs; restore the old handler after.
+
+    Yields a list that records the signal once it has arrived (a command that catches the
+    interrupt itself, e.g. to report a resumable store, still returns normally).
+    """
+    seen: list[int] = []
+
+    def on_sigterm(signum: int, frame: FrameType | None) -> None:
+        # one TERM is enough: ignore further ones so the clean-up itself is not cut short
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        seen.append(signum)
+        raise Terminated
+
+    if threading.current_thread() is not threading.main_thread():
+        yield seen  # signal handlers can only be set from the main thread
+        return
+    previous = signal.signal(signal.SIGTERM, on_sigterm)
+    try:
+        yield seen
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -50,13 +86,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        with _terminate_as_interrupt() as terminated:
+            code = int(args.func(args) or 0)
+        # commands that catch the interrupt themselves return 130; TERM's code is 143
+        return 143 if terminated and code == 130 else code
     except ScenarioError as err:
         print(f"fupsim: error: {err}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # output piped into e.g. `head`
         sys.stderr.close()
         return 0
+    except Terminated:
+        print(
+            "fupsim: terminated (SIGTERM); no half-written output was left behind", file=sys.stderr
+        )
+        return 143
     except KeyboardInterrupt:
         print("fupsim: interrupted; no half-written output was left behind", file=sys.stderr)
         return 130

@@ -3,7 +3,9 @@
 Visit-level randomness is shared between protocols (common random numbers): every draw is
 indexed by patient and by the visit's *nominal time*, so a scan due at month 18 under the
 3-monthly and the 6-monthly protocol gets the same attendance, jitter and test uniforms.
-The draws for one replicate cover the union of all protocols' nominal visit times.
+The draws for one replicate cover the union of all protocols' nominal visit times, and each
+day's row comes from its own generator keyed by that day (:meth:`ReplicateStreams.keyed`), so
+adding or changing one protocol never moves another protocol's draws.
 """
 
 from __future__ import annotations
@@ -46,10 +48,9 @@ def draw_visits(scenario: Scenario, n: int, streams: ReplicateStreams) -> VisitD
     horizon = scenario.simulation.horizon_months
     all_days = [nominal_day(p.visit_months(horizon)) for p in scenario.protocol]
     grid = np.unique(np.concatenate([np.zeros(0, np.int32), *all_days]))
-    g = grid.size
 
     def uniforms(name: str) -> np.ndarray:
-        return streams[name].random((g, n), dtype=np.float32)
+        return streams.keyed_uniforms(name, grid, n)
 
     return VisitDraws(
         grid_days=grid,
@@ -58,7 +59,7 @@ def draw_visits(scenario: Scenario, n: int, streams: ReplicateStreams) -> VisitD
         ultrasound=uniforms("visit_ultrasound"),
         ct=uniforms("visit_ct"),
         recall=uniforms("visit_recall"),
-        jitter=streams["visit_jitter"].standard_normal((g, n), dtype=np.float32),
+        jitter=streams.keyed_normals("visit_jitter", grid, n),
     )
 
 

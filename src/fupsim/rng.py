@@ -3,11 +3,17 @@
 The root ``SeedSequence(seed)`` spawns one child per replicate; each replicate spawns its
 named streams in the fixed order of :data:`STREAMS`. New streams are appended to that tuple,
 never inserted, so existing results stay reproducible when the model grows.
+
+Visit-level draws are *keyed* rather than consumed in order: :meth:`ReplicateStreams.keyed`
+gives the generator of one stream at one integer key (a nominal visit day), addressed directly
+through the ``SeedSequence`` spawn tree. A day's draws therefore depend only on the seed, the
+replicate, the stream and the day, never on which other days (other protocols' visits) are
+drawn too, which is what keeps common random numbers common when protocols change.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -34,9 +40,35 @@ class ReplicateStreams:
 
     replicate: int
     generators: dict[str, np.random.Generator]
+    seeds: dict[str, np.random.SeedSequence] = field(default_factory=dict)
 
     def __getitem__(self, name: str) -> np.random.Generator:
         return self.generators[name]
+
+    def keyed(self, name: str, key: int) -> np.random.Generator:
+        """A fresh generator of stream ``name`` at the non-negative integer ``key``.
+
+        It is the ``key``-th child of the stream's ``SeedSequence`` (addressed by spawn key,
+        so it does not depend on what else was drawn or spawned), independent of the
+        stream's own generator and of every other key.
+        """
+        seq = self.seeds[name]
+        child = np.random.SeedSequence(seq.entropy, spawn_key=(*seq.spawn_key, int(key)))
+        return np.random.default_rng(child)
+
+    def keyed_uniforms(self, name: str, keys: np.ndarray, n: int) -> np.ndarray:
+        """``(len(keys), n)`` float32 uniforms on [0, 1); row ``i`` depends only on ``keys[i]``."""
+        out = np.empty((len(keys), n), dtype=np.float32)
+        for i, key in enumerate(keys):
+            self.keyed(name, key).random(dtype=np.float32, out=out[i])
+        return out
+
+    def keyed_normals(self, name: str, keys: np.ndarray, n: int) -> np.ndarray:
+        """``(len(keys), n)`` float32 standard normals; row ``i`` depends only on ``keys[i]``."""
+        out = np.empty((len(keys), n), dtype=np.float32)
+        for i, key in enumerate(keys):
+            self.keyed(name, key).standard_normal(dtype=np.float32, out=out[i])
+        return out
 
 
 def replicate_streams(seed: int, replicate: int) -> ReplicateStreams:
@@ -54,4 +86,5 @@ def replicate_streams(seed: int, replicate: int) -> ReplicateStreams:
         generators={
             name: np.random.default_rng(s) for name, s in zip(STREAMS, streams, strict=True)
         },
+        seeds=dict(zip(STREAMS, streams, strict=True)),
     )

@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from fupsim.report.figures import FigureFile
-from fupsim.report.html import Html, figure, fmt_number, join, markup, table
+from fupsim.report.html import esc, figure, fmt_number, table
 
 __all__ = [
     "cohort_html",
@@ -20,9 +20,9 @@ __all__ = [
 ]
 
 
-def _fig(figs: Mapping[str, FigureFile], name: str) -> Html:
+def _fig(figs: Mapping[str, FigureFile], name: str) -> str:
     f = figs[name]
-    return figure(f.src, f.alt, f.caption)
+    return figure(f.src, f.alt, esc(f.caption))
 
 
 def _pm(value: float, se: float) -> str:
@@ -40,23 +40,23 @@ def _p(value: Any) -> str:
     v = float(value)
     if not math.isfinite(v):
         return "–"
-    return "< 0.0001" if v < 0.0001 else f"{v:.4f}"
+    return "&lt; 0.0001" if v < 0.0001 else f"{v:.4f}"
 
 
-def cohort_html(figs: Mapping[str, FigureFile]) -> Html:
+def cohort_html(figs: Mapping[str, FigureFile]) -> str:
     """The simulated cohort against the source article."""
-    return markup(
+    return (
         "<p>Does the simulated cohort look like the people the source article describes? The "
         "article: most common at ages 20–50; men and women equally; usually a single focus; the "
         "right lobe far more often than the left, both lobes rarely; intrahepatic bile-duct stones "
-        "the commonest named cause; fetal calcification in 0.057% of pregnancies scanned.</p>{}",
-        _fig(figs, "cohort.png"),
+        "the commonest named cause; fetal calcification in 0.057% of pregnancies scanned.</p>"
+        + _fig(figs, "cohort.png")
     )
 
 
 def results_html(
     summary: pd.DataFrame, figs: Mapping[str, FigureFile], currency: str, year: int
-) -> Html:
+) -> str:
     """Summary table and the yield, detection, workload and delay figures."""
     cols = {
         "protocol": "Protocol",
@@ -80,25 +80,27 @@ def results_html(
                 _pm(float(v), float(s))
                 for v, s in zip(summary[col], summary[f"{col}_se"], strict=True)
             ]
-            fmt[col] = str
-    return markup(
-        "{}<h3>Yield</h3>{}<h3>Detection over time</h3>{}<h3>Scans and work-ups</h3>{}"
-        "<h3>Detection delay and lead time</h3>{}",
+            fmt[col] = esc
+    return (
         table(
             with_se,
             cols,
             caption="Results per protocol: mean ± Monte Carlo standard error over replicates",
             formats=fmt,
             table_id="summary-table",
-        ),
-        _fig(figs, "yield.png"),
-        _fig(figs, "detection.png"),
-        _fig(figs, "workload.png"),
-        _fig(figs, "delay.png"),
+        )
+        + "<h3>Yield</h3>"
+        + _fig(figs, "yield.png")
+        + "<h3>Detection over time</h3>"
+        + _fig(figs, "detection.png")
+        + "<h3>Scans and work-ups</h3>"
+        + _fig(figs, "workload.png")
+        + "<h3>Detection delay and lead time</h3>"
+        + _fig(figs, "delay.png")
     )
 
 
-def comparison_html(differences: pd.DataFrame, comparison: Any | None, currency: str) -> Html:
+def comparison_html(differences: pd.DataFrame, comparison: Any | None, currency: str) -> str:
     """Paired differences against the reference; the statistical comparison when available."""
     units = {
         "screen_detected_per_1000": "screen-detected per 1,000",
@@ -111,10 +113,10 @@ def comparison_html(differences: pd.DataFrame, comparison: Any | None, currency:
         "mean_delay_months": "detection delay (months)",
     }
     d = differences.assign(metric=differences["metric"].map(lambda m: units.get(m, m)))
-    out = markup(
+    out = (
         "<p>Each protocol minus the reference, paired by replicate (common random numbers), "
-        "with 95% t intervals over replicates.</p>{}",
-        table(
+        "with 95% t intervals over replicates.</p>"
+        + table(
             d,
             {
                 "protocol": "Protocol",
@@ -128,10 +130,10 @@ def comparison_html(differences: pd.DataFrame, comparison: Any | None, currency:
             caption="Paired differences against the reference protocol",
             digits={"replicates": 0},
             table_id="differences-table",
-        ),
+        )
     )
     if comparison is None:
-        return out + markup(
+        return out + (
             '<p class="note">The statistical comparison (McNemar, GEE, Holm adjustment, '
             "log-rank) was not available in this installation.</p>"
         )
@@ -153,8 +155,9 @@ def comparison_html(differences: pd.DataFrame, comparison: Any | None, currency:
         if "method" in tab.columns
         else []
     )
-    how = join(
-        markup("<li>{} ({}): {}</li>", units.get(m, m.replace("_", " ")), metric_unit.get(m, ""), x)
+    how = "".join(
+        f"<li>{esc(units.get(m, m.replace('_', ' ')))} ({esc(metric_unit.get(m, ''))}): "
+        f"{esc(x)}</li>"
         for m, x in methods
     )
     out += table(
@@ -164,11 +167,10 @@ def comparison_html(differences: pd.DataFrame, comparison: Any | None, currency:
         formats={"p_value": _p, "p_adjusted": _p},
         table_id="comparison-table",
     )
-    if how:
-        out += markup('<p class="note">Methods by metric:</p><ul class="note">{}</ul>', how)
+    out += f'<p class="note">Methods by metric:</p><ul class="note">{how}</ul>' if how else ""
     ni = comparison.noninferiority
     if len(ni):
-        out += markup("<h3>Non-inferiority against the reference</h3>") + table(
+        out += "<h3>Non-inferiority against the reference</h3>" + table(
             ni,
             {
                 "comparison": "Comparison",
@@ -184,7 +186,7 @@ def comparison_html(differences: pd.DataFrame, comparison: Any | None, currency:
         )
     lr = comparison.logrank
     if len(lr):
-        out += markup("<h3>Time to screen detection</h3>") + table(
+        out += "<h3>Time to screen detection</h3>" + table(
             lr,
             {
                 "comparison": "Comparison",
@@ -210,7 +212,7 @@ def economics_html(
     currency: str,
     year: int,
     wtp: list[float],
-) -> Html:
+) -> str:
     """ICER table, net benefit at each willingness to pay, and the cost figures."""
     unit = f"{currency} {year}"
     frame = icer.assign(
@@ -261,40 +263,32 @@ def economics_html(
             table_id="nmb-table",
         )
         if rows
-        else markup("")
+        else ""
     )
-    return markup(
-        "{}{}<h3>Cost–effect plane</h3>{}<h3>Costs</h3>{}",
-        icer_tab,
-        nmb_tab,
-        _fig(figs, "cost_effect.png"),
-        _fig(figs, "costs.png"),
+    return (
+        icer_tab
+        + nmb_tab
+        + "<h3>Cost–effect plane</h3>"
+        + _fig(figs, "cost_effect.png")
+        + "<h3>Costs</h3>"
+        + _fig(figs, "costs.png")
     )
 
 
-def validation_html(checks: pd.DataFrame | None, note: str = "") -> Html:
+def validation_html(checks: pd.DataFrame | None, note: str = "") -> str:
     """The closed-form checks the test suite also asserts, with their numbers."""
     if checks is None:
-        return markup(
-            '<p class="note">The analytic validation checks were not available{}.</p>', note
-        )
+        return f'<p class="note">The analytic validation checks were not available{esc(note)}.</p>'
 
-    def verdict(v: Any) -> Html:
-        return (
-            markup('<span class="pass">passed</span>')
-            if bool(v)
-            else markup('<span class="fail">FAILED</span>')
-        )
+    def verdict(v: Any) -> str:
+        return '<span class="pass">passed</span>' if bool(v) else '<span class="fail">FAILED</span>'
 
     n_pass = int(checks["passed"].sum())
-    return markup(
-        "<p>The model is run in settings where screening theory gives the answer exactly, and "
-        "the simulation is compared with the formula. {} of {} checks lie within "
+    return (
+        f"<p>The model is run in settings where screening theory gives the answer exactly, and "
+        f"the simulation is compared with the formula. {n_pass} of {len(checks)} checks lie within "
         "the tolerance (in Monte Carlo standard errors). The test suite asserts the same checks.</p>"
-        "{}",
-        n_pass,
-        len(checks),
-        table(
+        + table(
             checks,
             {
                 "check": "Check",
@@ -310,5 +304,5 @@ def validation_html(checks: pd.DataFrame | None, note: str = "") -> Html:
             formats={"passed": verdict},
             digits={"expected": 4, "simulated": 4, "se": 4, "tolerance_se": 0},
             table_id="validation-table",
-        ),
+        )
     )

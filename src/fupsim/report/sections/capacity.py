@@ -11,6 +11,7 @@ manifest's seed, replicates and patients; its table is kept as
 
 from __future__ import annotations
 
+import html
 import json
 import math
 from collections.abc import Callable
@@ -23,7 +24,6 @@ from fupsim.experiment import run
 from fupsim.metrics import CAPACITY_SUMMARY_COLUMNS
 from fupsim.plots.capacity import plot_delay_with_limits, plot_queue, plot_utilisation, plot_waits
 from fupsim.plots.style import protocol_colors
-from fupsim.report.html import Html, join, markup
 from fupsim.scenario import scenario_from_dict, with_overrides
 
 __all__ = ["UNLIMITED_SLOTS", "delay_with_and_without_limits", "render"]
@@ -32,30 +32,32 @@ UNLIMITED_SLOTS = 10**7
 """Slots per clinic day that stand for "no limit" in the comparison run."""
 
 
-def _cell(value: Any, digits: int) -> Html:
+def _esc(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _cell(value: Any, digits: int) -> str:
     if isinstance(value, int | float) and not isinstance(value, bool):
         v = float(value)
-        return markup('<td class="num">{}</td>', "–" if math.isnan(v) else f"{v:,.{digits}f}")
-    return markup("<td>{}</td>", value)
+        return '<td class="num">' + ("–" if math.isnan(v) else f"{v:,.{digits}f}") + "</td>"
+    return f"<td>{_esc(value)}</td>"
 
 
-def _table(frame: pd.DataFrame, columns: dict[str, str], caption: str, digits: int = 2) -> Html:
-    head = join(markup("<th>{}</th>", h) for h in columns.values())
-    body = join(
-        markup("<tr>{}</tr>", join(_cell(rec.get(c), digits) for c in columns))
+def _table(frame: pd.DataFrame, columns: dict[str, str], caption: str, digits: int = 2) -> str:
+    head = "".join(f"<th>{_esc(h)}</th>" for h in columns.values())
+    body = "".join(
+        "<tr>" + "".join(_cell(rec.get(c), digits) for c in columns) + "</tr>"
         for rec in frame.to_dict(orient="records")
     )
-    return markup(
-        "<table><caption>{}</caption><thead><tr>{}</tr></thead><tbody>{}</tbody></table>",
-        caption,
-        head,
-        body,
+    return (
+        f"<table><caption>{_esc(caption)}</caption><thead><tr>{head}</tr></thead>"
+        f"<tbody>{body}</tbody></table>"
     )
 
 
 def _figure(
     plot: Callable[..., Any], data: pd.DataFrame, figures_dir: Path, name: str, caption: str
-) -> Html:
+) -> str:
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(7.5, 4.2), layout="constrained")
@@ -63,11 +65,9 @@ def _figure(
     plot(data, ax=fig.subplots(), colors=colors)
     figures_dir.mkdir(parents=True, exist_ok=True)
     fig.savefig(figures_dir / f"{name}.png", dpi=110)
-    return markup(
-        '<figure><img src="figures/{}.png" alt="{}"><figcaption>{}</figcaption></figure>',
-        name,
-        caption,
-        caption,
+    return (
+        f'<figure><img src="figures/{name}.png" alt="{_esc(caption)}">'
+        f"<figcaption>{_esc(caption)}</figcaption></figure>"
     )
 
 
@@ -117,7 +117,7 @@ def delay_with_and_without_limits(report_dir: Path) -> pd.DataFrame:
     ]
 
 
-def render(report_dir: Path, figures_dir: Path) -> Html | None:
+def render(report_dir: Path, figures_dir: Path) -> str | None:
     """HTML of the capacity section, or None when ``capacity.csv`` is not in ``report_dir``."""
     if not (report_dir / "capacity.csv").is_file():
         return None
@@ -131,15 +131,13 @@ def render(report_dir: Path, figures_dir: Path) -> Html | None:
         c: c.replace("_", " ") for c in CAPACITY_SUMMARY_COLUMNS if c in summary.columns
     }
     parts = [
-        markup('<section id="capacity"><h2>Capacity</h2>'),
-        markup(
-            "<p>Every follow-up scan waits for a slot on a clinic day (first free slot on or after "
-            "its due date, in due-date order). Waits are counted from the first clinic day on or "
-            "after the due date and measured after the run-in; utilisation is used over offered "
-            "slots, other services' scans included. The detection happens at the scan actually "
-            "done, so waiting lengthens delays and can turn a screen detection into an interval "
-            "case.</p>"
-        ),
+        '<section id="capacity"><h2>Capacity</h2>',
+        "<p>Every follow-up scan waits for a slot on a clinic day (first free slot on or after "
+        "its due date, in due-date order). Waits are counted from the first clinic day on or "
+        "after the due date and measured after the run-in; utilisation is used over offered "
+        "slots, other services' scans included. The detection happens at the scan actually "
+        "done, so waiting lengthens delays and can turn a screen detection into an interval "
+        "case.</p>",
         _table(summary, metrics, "Service metrics per protocol (means over replicates)"),
         _figure(
             plot_utilisation,
@@ -180,6 +178,6 @@ def render(report_dir: Path, figures_dir: Path) -> Html | None:
             },
             "Detection with and without the slot limit (same people, arrivals and clinic days)",
         ),
-        markup("</section>"),
+        "</section>",
     ]
-    return join(parts, "\n")
+    return "\n".join(parts)

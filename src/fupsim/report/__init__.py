@@ -22,7 +22,7 @@ from fupsim.output import atomic_directory
 from fupsim.report import body, methods
 from fupsim.report.analysis import detection_curves, icer_with_intervals, paired_differences
 from fupsim.report.figures import write_figures
-from fupsim.report.html import esc, page, section, standalone
+from fupsim.report.html import markup, page, section, standalone
 from fupsim.report.sections import ORDER, plugin_sections
 from fupsim.report.summary import summary_html
 from fupsim.stats import compare
@@ -193,11 +193,17 @@ def build_report(
                     sections.append((name, TITLES[name], section(name, TITLES[name], own[name])))
                 elif name in plugins:
                     sections.append((name, _heading(plugins[name], name), plugins[name]))
-            subtitle = (
-                f"Scenario <b>{esc(sc.meta.name)}</b>: {esc(sc.meta.description)} — "
-                f"{m.get('replications')} replicates × {int(m.get('patients', 0)):,} adults, "
-                f"seed {m.get('seed')}, {sc.simulation.horizon_months:g} months of follow-up, "
-                f"costs in {esc(cur)} {year}."
+            subtitle = markup(
+                "Scenario <b>{}</b>: {} — {} replicates × {:,} adults, seed {}, {:g} months of "
+                "follow-up, costs in {} {}.",
+                sc.meta.name,
+                sc.meta.description,
+                m.get("replications"),
+                int(m.get("patients", 0)),
+                m.get("seed"),
+                sc.simulation.horizon_months,
+                cur,
+                year,
             )
             html = page(
                 "Ultrasound follow-up of incidental intrahepatic calcification",

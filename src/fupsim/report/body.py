@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from fupsim.report.figures import FigureFile
-from fupsim.report.html import esc, figure, fmt_number, table
+from fupsim.report.html import Html, figure, fmt_number, join, markup, table
 
 __all__ = [
     "cohort_html",
@@ -20,9 +20,9 @@ __all__ = [
 ]
 
 
-def _fig(figs: Mapping[str, FigureFile], name: str) -> str:
+def _fig(figs: Mapping[str, FigureFile], name: str) -> Html:
     f = figs[name]
-    return figure(f.src, f.alt, esc(f.caption))
+    return figure(f.src, f.alt, f.caption)
 
 
 def _pm(value: float, se: float) -> str:
@@ -40,23 +40,23 @@ def _p(value: Any) -> str:
     v = float(value)
     if not math.isfinite(v):
         return "–"
-    return "&lt; 0.0001" if v < 0.0001 else f"{v:.4f}"
+    return "< 0.0001" if v < 0.0001 else f"{v:.4f}"
 
 
-def cohort_html(figs: Mapping[str, FigureFile]) -> str:
+def cohort_html(figs: Mapping[str, FigureFile]) -> Html:
     """The simulated cohort against the source article."""
-    return (
+    return markup(
         "<p>Does the simulated cohort look like the people the source article describes? The "
         "article: most common at ages 20–50; men and women equally; usually a single focus; the "
         "right lobe far more often than the left, both lobes rarely; intrahepatic bile-duct stones "
-        "the commonest named cause; fetal calcification in 0.057% of pregnancies scanned.</p>"
-        + _fig(figs, "cohort.png")
+        "the commonest named cause; fetal calcification in 0.057% of pregnancies scanned.</p>{}",
+        _fig(figs, "cohort.png"),
     )
 
 
 def results_html(
     summary: pd.DataFrame, figs: Mapping[str, FigureFile], currency: str, year: int
-) -> str:
+) -> Html:
     """Summary table and the yield, detection, workload and delay figures."""
     cols = {
         "protocol": "Protocol",
@@ -80,27 +80,25 @@ def results_html(
                 _pm(float(v), float(s))
                 for v, s in zip(summary[col], summary[f"{col}_se"], strict=True)
             ]
-            fmt[col] = esc
-    return (
+            fmt[col] = str
+    return markup(
+        "{}<h3>Yield</h3>{}<h3>Detection over time</h3>{}<h3>Scans and work-ups</h3>{}"
+        "<h3>Detection delay and lead time</h3>{}",
         table(
             with_se,
             cols,
             caption="Results per protocol: mean ± Monte Carlo standard error over replicates",
             formats=fmt,
             table_id="summary-table",
-        )
-        + "<h3>Yield</h3>"
-        + _fig(figs, "yield.png")
-        + "<h3>Detection over time</h3>"
-        + _fig(figs, "detection.png")
-        + "<h3>Scans and work-ups</h3>"
-        + _fig(figs, "workload.png")
-        + "<h3>Detection delay and lead time</h3>"
-        + _fig(figs, "delay.png")
+        ),
+        _fig(figs, "yield.png"),
+        _fig(figs, "detection.png"),
+        _fig(figs, "workload.png"),
+        _fig(figs, "delay.png"),
     )
 
 
-def comparison_html(differences: pd.DataFrame, comparison: Any | None, currency: str) -> str:
+def comparison_html(differences: pd.DataFrame, comparison: Any | None, currency: str) -> Html:
     """Paired differences against the reference; the statistical comparison when available."""
     units = {
         "screen_detected_per_1000": "screen-detected per 1,000",
@@ -113,10 +111,10 @@ def comparison_html(differences: pd.DataFrame, comparison: Any | None, currency:
         "mean_delay_months": "detection delay (months)",
     }
     d = differences.assign(metric=differences["metric"].map(lambda m: units.get(m, m)))
-    out = (
+    out = markup(
         "<p>Each protocol minus the reference, paired by replicate (common random numbers), "
-        "with 95% t intervals over replicates.</p>"
-        + table(
+        "with 95% t intervals over replicates.</p>{}",
+        table(
             d,
             {
                 "protocol": "Protocol",
@@ -130,10 +128,10 @@ def comparison_html(differences: pd.DataFrame, comparison: Any | None, currency:
             caption="Paired differences against the reference protocol",
             digits={"replicates": 0},
             table_id="differences-table",
-        )
+        ),
     )
     if comparison is None:
-        return out + (
+        return out + markup(
             '<p class="note">The statistical comparison (McNemar, GEE, Holm adjustment, '
             "log-rank) was not available in this installation.</p>"
         )
@@ -155,9 +153,8 @@ def comparison_html(differences: pd.DataFrame, comparison: Any | None, currency:
         if "method" in tab.columns
         else []
     )
-    how = "".join(
-        f"<li>{esc(units.get(m, m.replace('_', ' ')))} ({esc(metric_unit.get(m, ''))}): "
-        f"{esc(x)}</li>"
+    how = join(
+        markup("<li>{} ({}): {}</li>", units.get(m, m.replace("_", " ")), metric_unit.get(m, ""), x)
         for m, x in methods
     )
     out += table(
@@ -167,10 +164,11 @@ def comparison_html(differences: pd.DataFrame, comparison: Any | None, currency:
         formats={"p_value": _p, "p_adjusted": _p},
         table_id="comparison-table",
     )
-    out += f'<p class="note">Methods by metric:</p><ul class="note">{how}</ul>' if how else ""
+    if how:
+        out += markup('<p class="note">Methods by metric:</p><ul class="note">{}</ul>', how)
     ni = comparison.noninferiority
     if len(ni):
-        out += "<h3>Non-inferiority against the reference</h3>" + table(
+        out += markup("<h3>Non-inferiority against the reference</h3>") + table(
             ni,
             {
                 "comparison": "Comparison",
@@ -186,7 +184,7 @@ def comparison_html(differences: pd.DataFrame, comparison: Any | None, currency:
         )
     lr = comparison.logrank
     if len(lr):
-        out += "<h3>Time to screen detection</h3>" + table(
+        out += markup("<h3>Time to screen detection</h3>") + table(
             lr,
             {
                 "comparison": "Comparison",
@@ -212,7 +210,7 @@ def economics_html(
     currency: str,
     year: int,
     wtp: list[float],
-) -> str:
+) -> Html:
     """ICER table, net benefit at each willingness to pay, and the cost figures."""
     unit = f"{currency} {year}"
     frame = icer.assign(
@@ -263,32 +261,40 @@ def economics_html(
             table_id="nmb-table",
         )
         if rows
-        else ""
+        else markup("")
     )
-    return (
-        icer_tab
-        + nmb_tab
-        + "<h3>Cost–effect plane</h3>"
-        + _fig(figs, "cost_effect.png")
-        + "<h3>Costs</h3>"
-        + _fig(figs, "costs.png")
+    return markup(
+        "{}{}<h3>Cost–effect plane</h3>{}<h3>Costs</h3>{}",
+        icer_tab,
+        nmb_tab,
+        _fig(figs, "cost_effect.png"),
+        _fig(figs, "costs.png"),
     )
 
 
-def validation_html(checks: pd.DataFrame | None, note: str = "") -> str:
+def validation_html(checks: pd.DataFrame | None, note: str = "") -> Html:
     """The closed-form checks the test suite also asserts, with their numbers."""
     if checks is None:
-        return f'<p class="note">The analytic validation checks were not available{esc(note)}.</p>'
+        return markup(
+            '<p class="note">The analytic validation checks were not available{}.</p>', note
+        )
 
-    def verdict(v: Any) -> str:
-        return '<span class="pass">passed</span>' if bool(v) else '<span class="fail">FAILED</span>'
+    def verdict(v: Any) -> Html:
+        return (
+            markup('<span class="pass">passed</span>')
+            if bool(v)
+            else markup('<span class="fail">FAILED</span>')
+        )
 
     n_pass = int(checks["passed"].sum())
-    return (
-        f"<p>The model is run in settings where screening theory gives the answer exactly, and "
-        f"the simulation is compared with the formula. {n_pass} of {len(checks)} checks lie within "
+    return markup(
+        "<p>The model is run in settings where screening theory gives the answer exactly, and "
+        "the simulation is compared with the formula. {} of {} checks lie within "
         "the tolerance (in Monte Carlo standard errors). The test suite asserts the same checks.</p>"
-        + table(
+        "{}",
+        n_pass,
+        len(checks),
+        table(
             checks,
             {
                 "check": "Check",
@@ -304,5 +310,5 @@ def validation_html(checks: pd.DataFrame | None, note: str = "") -> str:
             formats={"passed": verdict},
             digits={"expected": 4, "simulated": 4, "se": 4, "tolerance_se": 0},
             table_id="validation-table",
-        )
+        ),
     )

@@ -19,7 +19,7 @@ DPI = 110
 
 @dataclass(frozen=True)
 class FigureFile:
-    """A written figure: file name in ``figures/``, alt text and the caption's HTML."""
+    """A written figure: file name in ``figures/``, alt text and caption (plain text, escaped)."""
 
     name: str
     alt: str

@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from fupsim.report.html import esc
+from fupsim.report.html import Html, join, markup
 from fupsim.scenario import Scenario
 
 __all__ = ["footer_html", "methods_html", "parameter_rows", "parameters_html"]
@@ -108,30 +108,37 @@ def parameter_rows(scenario: Scenario) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def parameters_html(scenario: Scenario) -> str:
+def parameters_html(scenario: Scenario) -> Html:
     """The parameter table, grouped by block; assumptions shaded and flagged in words."""
     rows = parameter_rows(scenario)
     n_a = int(rows["assumption"].sum())
     body = []
     for block, part in rows.groupby("block", sort=False):
         shared = part.loc[~part["own_source"], "source"]
-        note = f" — source: {esc(shared.iloc[0])}" if len(shared) else ""
-        body.append(f'<tr class="group"><th colspan="6">{esc(block)}{note}</th></tr>')
+        note = f" — source: {shared.iloc[0]}" if len(shared) else ""
+        body.append(markup('<tr class="group"><th colspan="6">{}{}</th></tr>', block, note))
         for _, r in part.iterrows():
-            cls = ' class="assumption"' if r["assumption"] else ""
+            cls = markup(' class="assumption"') if r["assumption"] else markup("")
             conf = (
-                f'<span class="flag">{esc(r["confidence"])}</span>'
+                markup('<span class="flag">{}</span>', r["confidence"])
                 if r["assumption"]
-                else esc(r["confidence"])
+                else r["confidence"]
             )
-            src = esc(r["source"]) if r["own_source"] else "(block source)"
-            psa = esc(r["psa"])
+            src = r["source"] if r["own_source"] else "(block source)"
             body.append(
-                f"<tr{cls}><td>{esc(r['parameter'])}</td><td>{esc(r['value'])}</td>"
-                f"<td>{esc(r['range'])}</td><td>{psa}</td><td>{src}</td><td>{conf}</td></tr>"
+                markup(
+                    "<tr{}><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                    cls,
+                    r["parameter"],
+                    r["value"],
+                    r["range"],
+                    r["psa"],
+                    src,
+                    conf,
+                )
             )
-    head = "".join(
-        f"<th>{h}</th>"
+    head = join(
+        markup("<th>{}</th>", h)
         for h in (
             "Parameter (unit in its name; times in months)",
             "Value",
@@ -141,16 +148,22 @@ def parameters_html(scenario: Scenario) -> str:
             "Confidence",
         )
     )
-    return (
-        f"<p>All {len(rows)} parameters of the run, grouped by scenario block. Rows shaded and "
-        f'marked <span class="flag">ASSUMPTION</span> ({n_a} parameters) have no source that '
+    return markup(
+        "<p>All {} parameters of the run, grouped by scenario block. Rows shaded and "
+        'marked <span class="flag">ASSUMPTION</span> ({} parameters) have no source that '
         "supports the value: they need expert review or local data. “Not stated” means the "
         "scenario gives no confidence code for that value (the scenario file's comments may). "
         "The range is the one-way sensitivity range, PSA the distribution for probabilistic "
         "analysis; sources cite PARAMETERS.md IDs. Probabilities and shares are 0–1; costs in "
-        f"{esc(scenario.costs.currency)} {scenario.costs.year}.</p>"
+        "{} {}.</p>"
         '<table id="parameter-table" class="params"><caption>Model parameters</caption>'
-        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+        "<thead><tr>{}</tr></thead><tbody>{}</tbody></table>",
+        len(rows),
+        n_a,
+        scenario.costs.currency,
+        scenario.costs.year,
+        head,
+        join(body),
     )
 
 
@@ -164,7 +177,7 @@ def _schedule(p: Any, horizon: float) -> str:
     return f"{every}{len(months)} visits at months {shown}{stop}"
 
 
-def methods_html(scenario: Scenario, manifest: dict[str, Any], summary: pd.DataFrame) -> str:
+def methods_html(scenario: Scenario, manifest: dict[str, Any], summary: pd.DataFrame) -> Html:
     """The methods table (CHEERS 2022 / STRESS-DES items) filled from the scenario and manifest."""
     sim, costs = scenario.simulation, scenario.costs
     reps, patients = (
@@ -173,16 +186,20 @@ def methods_html(scenario: Scenario, manifest: dict[str, Any], summary: pd.DataF
     )
     se = summary.set_index("protocol")
     mc = "; ".join(
-        f"{esc(p)}: screen-detected {r['screen_detected_per_1000']:.1f} ± {r['screen_detected_per_1000_se']:.2f} "
+        f"{p}: screen-detected {r['screen_detected_per_1000']:.1f} ± {r['screen_detected_per_1000_se']:.2f} "
         f"per 1,000, cost {r['cost_per_patient']:,.0f} ± {r['cost_per_patient_se']:,.1f}"
         for p, r in se.iterrows()
     )
-    protocols = "".join(
-        f"<li><b>{esc(p.name)}</b>: {esc(_schedule(p, sim.horizon_months))}"
-        f"{' — ' + esc(p.description) if p.description else ''}</li>"
+    protocols = join(
+        markup(
+            "<li><b>{}</b>: {}{}</li>",
+            p.name,
+            _schedule(p, sim.horizon_months),
+            " — " + p.description if p.description else "",
+        )
         for p in scenario.protocol
     )
-    items = [
+    items: list[tuple[str, str | Html]] = [
         (
             "Model type (CHEERS 15; STRESS-DES 1.3)",
             "Individual-level discrete-event simulation (SimPy clinic calendar; patients who do not "
@@ -197,9 +214,9 @@ def methods_html(scenario: Scenario, manifest: dict[str, Any], summary: pd.DataF
                 if scenario.prenatal.screened
                 else ""
             )
-            + f". Scenario: {esc(scenario.meta.description)}",
+            + f". Scenario: {scenario.meta.description}",
         ),
-        ("Comparators (CHEERS 9)", f"<ul>{protocols}</ul>"),
+        ("Comparators (CHEERS 9)", markup("<ul>{}</ul>", protocols)),
         (
             "Perspective (CHEERS 10)",
             "Health-care payer: ultrasound scans, clinic visits, CT work-ups and treatment of relevant "
@@ -215,7 +232,7 @@ def methods_html(scenario: Scenario, manifest: dict[str, Any], summary: pd.DataF
             "Relevant changes found by a scheduled scan (screen-detected) per person; also interval "
             "cases, changes undetected at the horizon, detection delay and lead time",
         ),
-        ("Currency and price year (CHEERS 16)", f"{esc(costs.currency)} {costs.year}"),
+        ("Currency and price year (CHEERS 16)", f"{costs.currency} {costs.year}"),
         (
             "Random numbers (STRESS-DES 5.3)",
             f"numpy SeedSequence, root seed {manifest.get('seed', sim.seed)}, one child per replicate; "
@@ -234,30 +251,34 @@ def methods_html(scenario: Scenario, manifest: dict[str, Any], summary: pd.DataF
         ),
         (
             "Software and run (STRESS-DES 5.1–5.4)",
-            f"fupsim {esc(manifest.get('packages', {}).get('fupsim', '?'))}, Python "
-            f"{esc(manifest.get('packages', {}).get('python', '?'))}; wall time "
+            f"fupsim {manifest.get('packages', {}).get('fupsim', '?')}, Python "
+            f"{manifest.get('packages', {}).get('python', '?')}; wall time "
             f"{manifest.get('wall_time_seconds', float('nan'))} s on {manifest.get('workers', '?')} "
             "worker process(es)",
         ),
     ]
-    rows = "".join(f"<tr><th>{esc(k)}</th><td>{v}</td></tr>" for k, v in items)
-    return (
+    rows = join(markup("<tr><th>{}</th><td>{}</td></tr>", k, v) for k, v in items)
+    return markup(
         '<table id="methods-table"><caption>Methods: the applicable CHEERS 2022 and STRESS-DES '
-        f"items</caption><thead><tr><th>Item</th><th>This run</th></tr></thead><tbody>{rows}"
-        "</tbody></table>"
+        "items</caption><thead><tr><th>Item</th><th>This run</th></tr></thead><tbody>{}"
+        "</tbody></table>",
+        rows,
     )
 
 
-def footer_html(manifest: dict[str, Any], command: str) -> str:
+def footer_html(manifest: dict[str, Any], command: str) -> Html:
     """Package versions, git revision and the command that reproduces the report."""
-    pkgs = ", ".join(f"{esc(k)} {esc(v)}" for k, v in sorted(manifest.get("packages", {}).items()))
+    pkgs = ", ".join(f"{k} {v}" for k, v in sorted(manifest.get("packages", {}).items()))
     rev = manifest.get("git_revision") or "not recorded (not run from a git checkout)"
-    return (
-        f"<p><b>Reproduce:</b> <code>{esc(command)}</code></p>"
-        f"<p><b>Git revision:</b> <code>{esc(rev)}</code></p>"
-        f"<p><b>Package versions:</b> {pkgs}</p>"
+    return markup(
+        "<p><b>Reproduce:</b> <code>{}</code></p>"
+        "<p><b>Git revision:</b> <code>{}</code></p>"
+        "<p><b>Package versions:</b> {}</p>"
         "<p>Generated by fupsim. The run folder beside this page holds summary.csv, "
         "outcomes.parquet, events.parquet and manifest.json (the resolved scenario); "
         "<code>fupsim report &lt;this folder&gt; --out &lt;folder&gt;</code> re-renders it without "
-        "simulating.</p>"
+        "simulating.</p>",
+        command,
+        rev,
+        pkgs,
     )

@@ -11,22 +11,23 @@ import math
 
 import pandas as pd
 
-from fupsim.report.html import esc
+from fupsim.report.html import Html, join, markup
 
 __all__ = ["noninferiority_verdict", "summary_html"]
 
 
 def _money(value: float, currency: str) -> str:
+    """Plain text, e.g. 'USD 1,234' (escaped where it is put into markup)."""
     return f"{currency} {value:,.0f}"
 
 
-def _names(names: list[str]) -> str:
-    shown = [f"<b>{esc(n)}</b>" for n in names]
-    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
+def _names(names: list[str]) -> Html:
+    shown = [markup("<b>{}</b>", n) for n in names]
+    return shown[0] if len(shown) == 1 else markup("{} and {}", join(shown[:-1], ", "), shown[-1])
 
 
 def _change(row: pd.Series, up: str, down: str, fmt: str, *, verb_first: bool = False) -> str:
-    """'6.4 fewer (95% CI 5.1 to 7.7 fewer)' from a difference and its interval."""
+    """'6.4 fewer (95% CI 5.1 to 7.7 fewer)' from a difference and its interval (plain text)."""
     est, lo, hi = float(row["estimate"]), float(row["ci_low"]), float(row["ci_high"])
     word = up if est >= 0 else down
     if math.isnan(lo):
@@ -59,21 +60,27 @@ def noninferiority_verdict(ci_low: float, ci_high: float, margin: float) -> str:
     return "inconclusive"
 
 
-def _frontier_sentences(icer: pd.DataFrame, currency: str) -> list[str]:
+def _frontier_sentences(icer: pd.DataFrame, currency: str) -> list[Html]:
     front = icer[icer["status"] == "frontier"].sort_values("cost_per_patient")
     names = [str(n) for n in front["protocol"]]
     if len(names) == 1:
         return [
-            f"<b>{esc(names[0])}</b> costs least and finds at least as much as every other "
-            "protocol: it is the efficient choice at any willingness to pay."
+            markup(
+                "<b>{}</b> costs least and finds at least as much as every other "
+                "protocol: it is the efficient choice at any willingness to pay.",
+                names[0],
+            )
         ]
     out = []
     steps = front.iloc[1:]
-    first = f"<b>{esc(names[0])}</b>"
     r1 = float(steps.iloc[0]["icer"])
     out.append(
-        f"If the service values one additional screen-detected change at less than "
-        f"{_money(r1, currency)}, {first} is the efficient choice."
+        markup(
+            "If the service values one additional screen-detected change at less than "
+            "{}, <b>{}</b> is the efficient choice.",
+            _money(r1, currency),
+            names[0],
+        )
     )
     for k in range(len(steps)):
         row = steps.iloc[k]
@@ -88,17 +95,30 @@ def _frontier_sentences(icer: pd.DataFrame, currency: str) -> list[str]:
             if k + 1 < len(steps)
             else " or more"
         )
+        band = f"{_money(float(row['icer']), currency)}{ci}{upper}"
         out.append(
-            f"Between {_money(float(row['icer']), currency)}{ci}{upper}, "
-            f"<b>{esc(row['protocol'])}</b> is worth its extra cost over {esc(row['compared_with'])}."
+            markup(
+                "Between {}, <b>{}</b> is worth its extra cost over {}.",
+                band,
+                row["protocol"],
+                row["compared_with"],
+            )
             if k + 1 < len(steps)
-            else f"At {_money(float(row['icer']), currency)}{ci}{upper} per additional change, "
-            f"<b>{esc(row['protocol'])}</b> is worth its extra cost over {esc(row['compared_with'])}."
+            else markup(
+                "At {} per additional change, <b>{}</b> is worth its extra cost over {}.",
+                band,
+                row["protocol"],
+                row["compared_with"],
+            )
         )
     for _, row in icer[icer["status"] != "frontier"].iterrows():
         out.append(
-            f"<b>{esc(row['protocol'])}</b> is {esc(row['status'])}: another protocol, or a "
-            "mix of two, finds more for the same money, so it is never the efficient choice."
+            markup(
+                "<b>{}</b> is {}: another protocol, or a mix of two, finds more for the same "
+                "money, so it is never the efficient choice.",
+                row["protocol"],
+                row["status"],
+            )
         )
     return out
 
@@ -115,7 +135,7 @@ def summary_html(
     year: int,
     replicates: int,
     patients: int,
-) -> str:
+) -> Html:
     """The summary section's body: recommendation, trade-offs against the reference, caveats.
 
     Parameters
@@ -132,7 +152,7 @@ def summary_html(
         ``fupsim.stats`` non-inferiority tests (``comparison``, ``conclusion``); where a
         protocol has a row there, its conclusion is used instead of the replicate interval.
     """
-    parts = ['<p class="lead">' + " ".join(_frontier_sentences(icer, currency)) + "</p>"]
+    parts = [markup('<p class="lead">{}</p>', join(_frontier_sentences(icer, currency), " "))]
     bullets = []
     found: dict[str, str] = {}
     for name in dict.fromkeys(differences["protocol"]):
@@ -148,49 +168,75 @@ def summary_html(
         )
         verdict = tested.get(f"{name} vs {reference}", verdict)
         found[str(name)] = verdict
+        money = currency.replace("{", "{{").replace("}", "}}") + " {:,.0f}"
         bullets.append(
-            f"<li><b>{esc(name)}</b> against {esc(reference)}: finds "
-            f"{_change(sd, 'more', 'fewer', '{:.1f}')} changes per 1,000 people, needs "
-            f"{_change(scans, 'more', 'fewer', '{:.2f}')} scans per person and "
-            f"{_change(cost, 'costs', 'saves', currency + ' {:,.0f}', verb_first=True)} per "
-            f"person. Against a tolerated loss of {margin_per_1000:g} screen detections per 1,000, "
-            f"the verdict is <b>{verdict}</b>.</li>"
+            markup(
+                "<li><b>{}</b> against {}: finds {} changes per 1,000 people, needs {} scans per "
+                "person and {} per person. Against a tolerated loss of {:g} screen detections "
+                "per 1,000, the verdict is <b>{}</b>.</li>",
+                name,
+                reference,
+                _change(sd, "more", "fewer", "{:.1f}"),
+                _change(scans, "more", "fewer", "{:.2f}"),
+                _change(cost, "costs", "saves", money, verb_first=True),
+                margin_per_1000,
+                verdict,
+            )
         )
     verdicts = {v: [n for n, vv in found.items() if vv == v] for v in set(found.values())}
     short = []
     if verdicts.get("non-inferior"):
         short.append(
-            f"{_names(verdicts['non-inferior'])} lose(s) less than the tolerated "
-            f"{margin_per_1000:g} screen detections per 1,000 against {esc(reference)} "
-            "(non-inferior)"
+            markup(
+                "{} lose(s) less than the tolerated {:g} screen detections per 1,000 against {} "
+                "(non-inferior)",
+                _names(verdicts["non-inferior"]),
+                margin_per_1000,
+                reference,
+            )
         )
     others = [n for n in found if found[n] != "non-inferior"]  # not shown, inferior, inconclusive
     if others:
         short.append(
-            f"{_names(others)} cannot be shown non-inferior to {esc(reference)}"
-            f" at a margin of {margin_per_1000:g} screen detections per 1,000"
+            markup(
+                "{} cannot be shown non-inferior to {} at a margin of {:g} screen detections "
+                "per 1,000",
+                _names(others),
+                reference,
+                margin_per_1000,
+            )
         )
-    lead = f"<b>In short:</b> {'; '.join(short)}. " if short else ""
+    lead = markup("<b>In short:</b> {}. ", join(short, "; ")) if short else markup("")
     if (icer["status"] == "frontier").sum() > 1:
         lead += "The efficient choice depends on what an additional screen-detected change is "
         lead += "worth to the service:"
     if lead:
-        parts.insert(0, f"<p>{lead}</p>")
+        parts.insert(0, markup("<p>{}</p>", lead))
     ref = summary.set_index("protocol").loc[reference]
     if bullets:
         parts.append(
-            f"<p>Against the reference protocol <b>{esc(reference)}</b> (which finds "
-            f"{float(ref['screen_detected_per_1000']):.1f} changes per 1,000 people by a "
-            f"scheduled scan and costs {_money(float(ref['cost_per_patient']), currency)} per "
-            f"person):</p><ul>{''.join(bullets)}</ul>"
+            markup(
+                "<p>Against the reference protocol <b>{}</b> (which finds {:.1f} changes per "
+                "1,000 people by a scheduled scan and costs {} per person):</p><ul>{}</ul>",
+                reference,
+                float(ref["screen_detected_per_1000"]),
+                _money(float(ref["cost_per_patient"]), currency),
+                join(bullets),
+            )
         )
     parts.append(
-        f'<p class="note">Costs in {esc(currency)} {year}, discounted. Intervals come from '
-        f"{replicates} replicate{'s' if replicates != 1 else ''} of {patients:,} simulated "
-        "adults and express simulation "
-        "(Monte Carlo) error only; they do not include uncertainty about the parameters, many of "
-        "which are assumptions (see the parameter table). A protocol is non-inferior when the "
-        "lower 97.5% confidence bound of its paired difference in screen detections lies above "
-        "minus the margin (fupsim.stats; see the comparison section).</p>"
+        markup(
+            '<p class="note">Costs in {} {}, discounted. Intervals come from '
+            "{} replicate{} of {:,} simulated adults and express simulation "
+            "(Monte Carlo) error only; they do not include uncertainty about the parameters, many of "
+            "which are assumptions (see the parameter table). A protocol is non-inferior when the "
+            "lower 97.5% confidence bound of its paired difference in screen detections lies above "
+            "minus the margin (fupsim.stats; see the comparison section).</p>",
+            currency,
+            year,
+            replicates,
+            "s" if replicates != 1 else "",
+            patients,
+        )
     )
-    return "".join(parts)
+    return join(parts)

@@ -4,12 +4,15 @@
 :mod:`fupsim.report` itself. Every other name is a plug-in: the module
 ``fupsim.report.sections.<name>`` is imported only if it exists, and must define::
 
-    def render(report_dir: pathlib.Path, figures_dir: pathlib.Path) -> str | None
+    def render(report_dir: pathlib.Path, figures_dir: pathlib.Path) -> Html | None
 
-returning an HTML fragment ``<section id="..."><h2>...</h2>...</section>``, or ``None`` when
-its result files (e.g. ``owsa.csv``, ``psa.csv``, ``capacity.csv``) are not in ``report_dir``.
-It writes its PNG files into ``figures_dir`` and refers to them as ``figures/<name>.png``.
-See ``docs/report.md``.
+returning the fragment ``<section id="..."><h2>...</h2>...</section>`` built with the helpers
+of :mod:`fupsim.report.html` (``markup``, ``table``, ``figure``, ...), which escape every
+text put into it, or ``None`` when its result files (e.g. ``owsa.csv``, ``psa.csv``,
+``capacity.csv``) are not in ``report_dir``. A plug-in that returns a plain ``str`` instead
+is not trusted: :func:`fupsim.report.html.sanitize` keeps only a report's plain tags (no
+scripts, event handlers or links). It writes its PNG files into ``figures_dir`` and refers
+to them as ``figures/<name>.png``. See ``docs/report.md``.
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ import importlib
 import importlib.util
 from pathlib import Path
 from typing import Protocol
+
+from fupsim.report.html import Html, sanitize
 
 __all__ = ["BUILTIN", "ORDER", "SectionModule", "plugin_sections"]
 
@@ -53,7 +58,7 @@ BUILTIN: frozenset[str] = frozenset(
 class SectionModule(Protocol):
     """What a plug-in section module provides."""
 
-    def render(self, report_dir: Path, figures_dir: Path) -> str | None:
+    def render(self, report_dir: Path, figures_dir: Path) -> Html | str | None:
         """HTML of the section, or None when its inputs are absent from ``report_dir``."""
 
 
@@ -68,8 +73,11 @@ def _module(name: str) -> SectionModule | None:
     return module  # type: ignore[return-value]
 
 
-def plugin_sections(report_dir: Path, figures_dir: Path) -> dict[str, str]:
+def plugin_sections(report_dir: Path, figures_dir: Path) -> dict[str, Html]:
     """HTML of every plug-in section that exists and has its inputs, keyed by name.
+
+    A fragment that is not :class:`~fupsim.report.html.Html` goes through
+    :func:`~fupsim.report.html.sanitize`.
 
     Parameters
     ----------
@@ -78,7 +86,7 @@ def plugin_sections(report_dir: Path, figures_dir: Path) -> dict[str, str]:
     figures_dir : Path
         Where plug-ins write their PNG files (``report_dir / "figures"``).
     """
-    out: dict[str, str] = {}
+    out: dict[str, Html] = {}
     for name in ORDER:
         if name in BUILTIN:
             continue
@@ -87,5 +95,5 @@ def plugin_sections(report_dir: Path, figures_dir: Path) -> dict[str, str]:
             continue
         fragment = module.render(report_dir, figures_dir)
         if fragment:
-            out[name] = fragment
+            out[name] = sanitize(fragment)
     return out

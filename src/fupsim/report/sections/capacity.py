@@ -11,7 +11,6 @@ manifest's seed, replicates and patients; its table is kept as
 
 from __future__ import annotations
 
-import html
 import json
 import math
 from collections.abc import Callable
@@ -24,6 +23,7 @@ from fupsim.experiment import run
 from fupsim.metrics import CAPACITY_SUMMARY_COLUMNS
 from fupsim.plots.capacity import plot_delay_with_limits, plot_queue, plot_utilisation, plot_waits
 from fupsim.plots.style import protocol_colors
+from fupsim.report.html import Html, join, markup
 from fupsim.scenario import scenario_from_dict, with_overrides
 
 __all__ = ["UNLIMITED_SLOTS", "delay_with_and_without_limits", "render"]
@@ -32,32 +32,30 @@ UNLIMITED_SLOTS = 10**7
 """Slots per clinic day that stand for "no limit" in the comparison run."""
 
 
-def _esc(text: object) -> str:
-    return html.escape(str(text), quote=True)
-
-
-def _cell(value: Any, digits: int) -> str:
+def _cell(value: Any, digits: int) -> Html:
     if isinstance(value, int | float) and not isinstance(value, bool):
         v = float(value)
-        return '<td class="num">' + ("–" if math.isnan(v) else f"{v:,.{digits}f}") + "</td>"
-    return f"<td>{_esc(value)}</td>"
+        return markup('<td class="num">{}</td>', "–" if math.isnan(v) else f"{v:,.{digits}f}")
+    return markup("<td>{}</td>", value)
 
 
-def _table(frame: pd.DataFrame, columns: dict[str, str], caption: str, digits: int = 2) -> str:
-    head = "".join(f"<th>{_esc(h)}</th>" for h in columns.values())
-    body = "".join(
-        "<tr>" + "".join(_cell(rec.get(c), digits) for c in columns) + "</tr>"
+def _table(frame: pd.DataFrame, columns: dict[str, str], caption: str, digits: int = 2) -> Html:
+    head = join(markup("<th>{}</th>", h) for h in columns.values())
+    body = join(
+        markup("<tr>{}</tr>", join(_cell(rec.get(c), digits) for c in columns))
         for rec in frame.to_dict(orient="records")
     )
-    return (
-        f"<table><caption>{_esc(caption)}</caption><thead><tr>{head}</tr></thead>"
-        f"<tbody>{body}</tbody></table>"
+    return markup(
+        "<table><caption>{}</caption><thead><tr>{}</tr></thead><tbody>{}</tbody></table>",
+        caption,
+        head,
+        body,
     )
 
 
 def _figure(
     plot: Callable[..., Any], data: pd.DataFrame, figures_dir: Path, name: str, caption: str
-) -> str:
+) -> Html:
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(7.5, 4.2), layout="constrained")
@@ -65,9 +63,11 @@ def _figure(
     plot(data, ax=fig.subplots(), colors=colors)
     figures_dir.mkdir(parents=True, exist_ok=True)
     fig.savefig(figures_dir / f"{name}.png", dpi=110)
-    return (
-        f'<figure><img src="figures/{name}.png" alt="{_esc(caption)}">'
-        f"<figcaption>{_esc(caption)}</figcaption></figure>"
+    return markup(
+        '<figure><img src="figures/{}.png" alt="{}"><figcaption>{}</figcaption></figure>',
+        name,
+        caption,
+        caption,
     )
 
 
@@ -117,7 +117,7 @@ def delay_with_and_without_limits(report_dir: Path) -> pd.DataFrame:
     ]
 
 
-def render(report_dir: Path, figures_dir: Path) -> str | None:
+def render(report_dir: Path, figures_dir: Path) -> Html | None:
     """HTML of the capacity section, or None when ``capacity.csv`` is not in ``report_dir``."""
     if not (report_dir / "capacity.csv").is_file():
         return None
@@ -131,13 +131,15 @@ def render(report_dir: Path, figures_dir: Path) -> str | None:
         c: c.replace("_", " ") for c in CAPACITY_SUMMARY_COLUMNS if c in summary.columns
     }
     parts = [
-        '<section id="capacity"><h2>Capacity</h2>',
-        "<p>Every follow-up scan waits for a slot on a clinic day (first free slot on or after "
-        "its due date, in due-date order). Waits are counted from the first clinic day on or "
-        "after the due date and measured after the run-in; utilisation is used over offered "
-        "slots, other services' scans included. The detection happens at the scan actually "
-        "done, so waiting lengthens delays and can turn a screen detection into an interval "
-        "case.</p>",
+        markup('<section id="capacity"><h2>Capacity</h2>'),
+        markup(
+            "<p>Every follow-up scan waits for a slot on a clinic day (first free slot on or after "
+            "its due date, in due-date order). Waits are counted from the first clinic day on or "
+            "after the due date and measured after the run-in; utilisation is used over offered "
+            "slots, other services' scans included. The detection happens at the scan actually "
+            "done, so waiting lengthens delays and can turn a screen detection into an interval "
+            "case.</p>"
+        ),
         _table(summary, metrics, "Service metrics per protocol (means over replicates)"),
         _figure(
             plot_utilisation,
@@ -178,6 +180,6 @@ def render(report_dir: Path, figures_dir: Path) -> str | None:
             },
             "Detection with and without the slot limit (same people, arrivals and clinic days)",
         ),
-        "</section>",
+        markup("</section>"),
     ]
-    return "\n".join(parts)
+    return join(parts, "\n")

@@ -8,7 +8,6 @@ figures into the figures folder and returns the HTML fragment, or None when none
 
 from __future__ import annotations
 
-import html
 import json
 import math
 from collections.abc import Callable
@@ -24,6 +23,7 @@ from fupsim.plots.sensitivity import (
     plot_sobol,
     plot_tornado,
 )
+from fupsim.report.html import Html, join, markup
 
 __all__ = ["INPUTS", "render"]
 
@@ -31,22 +31,18 @@ INPUTS = ("owsa.csv", "psa.csv", "ceac.csv", "evpi.csv", "sobol.csv")
 """Any of these files in the report folder turns the section on."""
 
 
-def _esc(text: object) -> str:
-    return html.escape(str(text), quote=True)
-
-
 def _num(value: Any, digits: int = 2) -> str:
     try:
         v = float(value)
     except (TypeError, ValueError):
-        return _esc(value)
+        return str(value)
     if math.isnan(v):
         return "–"
     return f"{v:,.{digits}f}"
 
 
-def _table(frame: pd.DataFrame, columns: dict[str, str], caption: str, digits: int = 2) -> str:
-    head = "".join(f"<th>{_esc(h)}</th>" for h in columns.values())
+def _table(frame: pd.DataFrame, columns: dict[str, str], caption: str, digits: int = 2) -> Html:
+    head = join(markup("<th>{}</th>", h) for h in columns.values())
     rows = []
     for rec in frame.to_dict(orient="records"):
         cells = []
@@ -54,27 +50,33 @@ def _table(frame: pd.DataFrame, columns: dict[str, str], caption: str, digits: i
             v = rec.get(c)
             numeric = isinstance(v, int | float) and not isinstance(v, bool)
             cells.append(
-                f'<td class="num">{_num(v, digits)}</td>' if numeric else f"<td>{_esc(v)}</td>"
+                markup('<td class="num">{}</td>', _num(v, digits))
+                if numeric
+                else markup("<td>{}</td>", v)
             )
-        rows.append(f"<tr>{''.join(cells)}</tr>")
-    return (
-        f"<table><caption>{_esc(caption)}</caption><thead><tr>{head}</tr></thead>"
-        f"<tbody>{''.join(rows)}</tbody></table>"
+        rows.append(markup("<tr>{}</tr>", join(cells)))
+    return markup(
+        "<table><caption>{}</caption><thead><tr>{}</tr></thead><tbody>{}</tbody></table>",
+        caption,
+        head,
+        join(rows),
     )
 
 
 def _figure(
     plot: Callable[..., Any], data: Any, figures_dir: Path, name: str, caption: str, **kw: Any
-) -> str:
+) -> Html:
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=kw.pop("figsize", (7.5, 4.8)), layout="constrained")
     plot(data, ax=fig.subplots(), **kw)
     figures_dir.mkdir(parents=True, exist_ok=True)
     fig.savefig(figures_dir / f"{name}.png", dpi=110)
-    return (
-        f'<figure><img src="figures/{name}.png" alt="{_esc(caption)}">'
-        f"<figcaption>{_esc(caption)}</figcaption></figure>"
+    return markup(
+        '<figure><img src="figures/{}.png" alt="{}"><figcaption>{}</figcaption></figure>',
+        name,
+        caption,
+        caption,
     )
 
 
@@ -89,19 +91,25 @@ def _context(report_dir: Path) -> tuple[str, list[str] | None]:
     return "USD", None
 
 
-def _owsa(report_dir: Path, figures_dir: Path, currency: str) -> str:
+def _owsa(report_dir: Path, figures_dir: Path, currency: str) -> Html:
     path = report_dir / "owsa_tornado.csv"
     if not path.is_file():
-        return '<p class="note">owsa.csv is present but owsa_tornado.csv is not; rerun fupsim owsa.</p>'
+        return markup(
+            '<p class="note">owsa.csv is present but owsa_tornado.csv is not; rerun fupsim owsa.</p>'
+        )
     tornado = pd.read_csv(path)
     if tornado.empty:
-        return ""
+        return markup("")
     out = tornado.iloc[0]
     parts = [
-        "<h3>One-way sensitivity</h3>",
-        f"<p>Each parameter with a range was moved alone from low to high; bars show "
-        f"{_esc(out['outcome'])} of {_esc(out['protocol'])} at the two ends, widest swing first. "
-        "The threshold is where the protocol with the highest net monetary benefit changes.</p>",
+        markup("<h3>One-way sensitivity</h3>"),
+        markup(
+            "<p>Each parameter with a range was moved alone from low to high; bars show "
+            "{} of {} at the two ends, widest swing first. The threshold is where the protocol "
+            "with the highest net monetary benefit changes.</p>",
+            out["outcome"],
+            out["protocol"],
+        ),
         _figure(
             plot_tornado,
             tornado,
@@ -127,11 +135,11 @@ def _owsa(report_dir: Path, figures_dir: Path, currency: str) -> str:
             f"Parameters ranked by swing of {out['outcome']} ({out['protocol']})",
         ),
     ]
-    return "\n".join(parts)
+    return join(parts, "\n")
 
 
-def _psa(report_dir: Path, figures_dir: Path, currency: str, order: list[str] | None) -> str:
-    parts = ["<h3>Probabilistic sensitivity analysis</h3>"]
+def _psa(report_dir: Path, figures_dir: Path, currency: str, order: list[str] | None) -> Html:
+    parts = [markup("<h3>Probabilistic sensitivity analysis</h3>")]
     if (report_dir / "psa.csv").is_file():
         draws = pd.read_csv(report_dir / "psa.csv")
         effect = next(
@@ -143,8 +151,11 @@ def _psa(report_dir: Path, figures_dir: Path, currency: str, order: list[str] | 
             "screen_detected_per_1000",
         )
         parts.append(
-            f"<p>{draws['draw'].nunique():,} parameter draws; every protocol simulated per draw "
-            "against the same simulated people.</p>"
+            markup(
+                "<p>{:,} parameter draws; every protocol simulated per draw "
+                "against the same simulated people.</p>",
+                draws["draw"].nunique(),
+            )
         )
         parts.append(
             _figure(
@@ -198,18 +209,21 @@ def _psa(report_dir: Path, figures_dir: Path, currency: str, order: list[str] | 
                 "Expected value of perfect information",
             )
         )
-    return "\n".join(parts)
+    return join(parts, "\n")
 
 
-def _sobol(report_dir: Path, figures_dir: Path) -> str:
+def _sobol(report_dir: Path, figures_dir: Path) -> Html:
     idx = pd.read_csv(report_dir / "sobol.csv")
     if idx.empty:
-        return ""
-    return "\n".join(
+        return markup("")
+    return join(
         [
-            "<h3>Sobol indices</h3>",
-            "<p>Share of the outcome's variance due to each parameter alone (S1) and with its "
-            "interactions (ST), each uniform over its range; bars show 95% bootstrap intervals.</p>",
+            markup("<h3>Sobol indices</h3>"),
+            markup(
+                "<p>Share of the outcome's variance due to each parameter alone (S1) and with "
+                "its interactions (ST), each uniform over its range; bars show 95% bootstrap "
+                "intervals.</p>"
+            ),
             _figure(
                 plot_sobol,
                 idx,
@@ -230,11 +244,12 @@ def _sobol(report_dir: Path, figures_dir: Path) -> str:
                 "Sobol indices",
                 3,
             ),
-        ]
+        ],
+        "\n",
     )
 
 
-def render(report_dir: Path, figures_dir: Path) -> str | None:
+def render(report_dir: Path, figures_dir: Path) -> Html | None:
     """The section's HTML, or None when no sensitivity result is in ``report_dir``.
 
     Parameters
@@ -251,7 +266,7 @@ def render(report_dir: Path, figures_dir: Path) -> str | None:
     if not present:
         return None
     currency, order = _context(report_dir)
-    parts: list[tuple[str, Callable[[], str]]] = []
+    parts: list[tuple[str, Callable[[], Html]]] = []
     if "owsa.csv" in present:
         parts.append(("owsa_tornado.csv", lambda: _owsa(report_dir, figures_dir, currency)))
     if present & {"psa.csv", "ceac.csv", "evpi.csv"}:
@@ -269,8 +284,13 @@ def render(report_dir: Path, figures_dir: Path) -> str | None:
             body.append(build())
         except (KeyError, ValueError, TypeError, IndexError) as err:  # e.g. a table from elsewhere
             body.append(
-                f'<p class="note">Could not read {_esc(files)} ({_esc(type(err).__name__)}: '
-                f"{_esc(err)}); rerun the sensitivity command that writes it.</p>"
+                markup(
+                    '<p class="note">Could not read {} ({}: {}); rerun the sensitivity command '
+                    "that writes it.</p>",
+                    files,
+                    type(err).__name__,
+                    err,
+                )
             )
-    inner = "\n".join(b for b in body if b)
-    return f'<section id="sensitivity"><h2>Sensitivity analysis</h2>\n{inner}\n</section>'
+    inner = join((b for b in body if b), "\n")
+    return markup('<section id="sensitivity"><h2>Sensitivity analysis</h2>\n{}\n</section>', inner)

@@ -32,6 +32,7 @@ UPPER = {
     "experiment",
     "validation",
     "sensitivity",
+    "design",
     "plots",
     "report",
     "cli",
@@ -42,7 +43,7 @@ LIBRARIES = {
     "simpy": {"engine", "capacity"},
     "statsmodels": {"stats", "survival", "paired", "rates", "economics"},
     "matplotlib": {"plots", "report", "commands"},
-    "tomllib": {"scenario"},
+    "tomllib": {"scenario", "design"},  # design: its [design] block until it joins scenario
     "dask": {"experiment", "sensitivity"},
     "distributed": {"experiment", "sensitivity"},
 }

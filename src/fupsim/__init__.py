@@ -1,5 +1,6 @@
 """fupsim: simulate follow-up protocols for incidental intrahepatic calcification."""
 
+from fupsim.design import DesignResult, design
 from fupsim.distributions import from_mean
 from fupsim.experiment import RunResult, load_run, run
 from fupsim.report import build_report
@@ -11,6 +12,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Comparison",
+    "DesignResult",
     "PointSize",
     "PointStore",
     "RunResult",
@@ -19,6 +21,7 @@ __all__ = [
     "__version__",
     "build_report",
     "compare",
+    "design",
     "from_mean",
     "load_run",
     "load_scenario",

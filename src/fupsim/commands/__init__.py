@@ -9,6 +9,7 @@ from fupsim.commands import (
     capacity,
     cohort,
     compare,
+    design,
     owsa,
     psa,
     report,
@@ -22,3 +23,4 @@ COMMANDS = [validate, cohort, run, compare]
 COMMANDS += [sweep, owsa, psa, sobol]
 COMMANDS += [report]
 COMMANDS += [capacity]
+COMMANDS += [design]

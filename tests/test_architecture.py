@@ -32,6 +32,7 @@ UPPER = {
     "experiment",
     "validation",
     "sensitivity",
+    "voi",
     "design",
     "plots",
     "report",

@@ -15,6 +15,7 @@ CORE = [
     "distributions",
     "scenario",
     "cohort",
+    "workup",
     "natural_history",
     "protocol",
     "events",

@@ -31,6 +31,8 @@ STREAMS: tuple[str, ...] = (
     "visit_jitter",  # appointment jitter
     "capacity",  # arrivals and background demand (capacity model)
     "visualisation",  # whose liver ultrasound shows poorly (patient-level test performance)
+    "mortality",  # latent background death time (fupsim.health)
+    "workup",  # index work-up: index-ultrasound features and CT (fupsim.workup)
 )
 
 

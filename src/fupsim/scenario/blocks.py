@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from fupsim.distributions import Dirichlet, Distribution
 from fupsim.scenario.keys import lookup
+from fupsim.scenario.workup import IndexWorkup, check_workup
 
 DAYS_PER_MONTH = 365.25 / 12.0
 """Average days in a month; the engine works in whole days."""
@@ -324,6 +325,12 @@ class Scenario(_Block):
     uncertainty: dict[str, Uncertainty] = Field(default_factory=dict)
     sweep: Sweep | None = None
     capacity: Capacity | None = None
+    index_workup: IndexWorkup = Field(default_factory=IndexWorkup)
+
+    @model_validator(mode="after")
+    def _workup_causes(self) -> Scenario:
+        check_workup(self.index_workup, set(self.cohort.causes))
+        return self
 
     @model_validator(mode="after")
     def _sweep_names(self) -> Scenario:

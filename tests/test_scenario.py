@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 import fupsim
 from fupsim.scenario import (
@@ -45,8 +46,10 @@ def test_inactive_majority_is_mostly_scars() -> None:
 
 
 def test_scenarios_are_frozen(baseline: fupsim.Scenario) -> None:
-    with pytest.raises(Exception):  # noqa: B017 - pydantic raises its own frozen error
+    with pytest.raises(ValidationError, match="frozen"):
         baseline.simulation.patients = 5  # type: ignore[misc]
+    with pytest.raises(ValidationError, match="frozen"):
+        baseline.protocol[0].interval_months = 2  # type: ignore[misc]
 
 
 def test_overrides_by_name_and_index(baseline: fupsim.Scenario) -> None:
@@ -90,7 +93,7 @@ def test_parse_overrides_reads_toml_values() -> None:
             ["protocol[us-3m].interval_months", "0", "greater than 0"],
         ),
         ("simulation.horizon_months=0", ["simulation.horizon_months", "0", "greater than 0"]),
-        ("simulation.patients='many'", ["simulation.patients", "many", "integer"]),
+        ("simulation.patients='many'", ["simulation.patients", "many", "expected a number"]),
         (
             "natural_history.malignant.sojourn.mean=-2",
             ["natural_history.malignant.sojourn.mean", "-2", "greater than 0"],
@@ -164,9 +167,12 @@ def test_uncertainty_key_must_name_a_parameter(tmp_path: Path, baseline_path: Pa
         load_scenario(f)
 
 
-def test_interval_longer_than_horizon_means_no_visits(baseline_path: Path) -> None:
-    sc = load_scenario(baseline_path, ["protocol.us-3m.interval_months=48"])
-    assert sc.protocol[0].visit_months(36) == []
+def test_interval_longer_than_horizon_is_rejected(baseline_path: Path) -> None:
+    # it would schedule no scan at all: refused, as a visit list past the horizon is
+    with pytest.raises(ScenarioError, match=r"protocol\[us-3m\].interval_months = 48: longer"):
+        load_scenario(baseline_path, ["protocol.us-3m.interval_months=48"])
+    sc = load_scenario(baseline_path, ["protocol.us-3m.interval_months=36"])
+    assert sc.protocol[0].visit_months(36) == [36]
 
 
 def test_visits_on_the_horizon_are_kept(baseline: fupsim.Scenario) -> None:

@@ -14,7 +14,7 @@ import math
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from scipy import special, stats
 
 __all__ = [
@@ -30,10 +30,26 @@ __all__ = [
     "Uniform",
     "Weibull",
     "from_mean",
+    "strict_number",
 ]
 
-PositiveFloat = Annotated[float, Field(gt=0, allow_inf_nan=False)]
-FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
+
+def strict_number(value: Any) -> Any:
+    """Refuse booleans and text where a number is expected (pydantic would read true as 1.0).
+
+    Used as a ``BeforeValidator`` on every numeric scenario field.
+    """
+    if isinstance(value, bool):
+        raise ValueError(f"expected a number, not {str(value).lower()}")
+    if isinstance(value, str):
+        raise ValueError("expected a number, not text")
+    return value
+
+
+StrictFloat = Annotated[float, BeforeValidator(strict_number)]
+"""A float that refuses ``true``/``false`` and text (integers are accepted)."""
+PositiveFloat = Annotated[StrictFloat, Field(gt=0, allow_inf_nan=False)]
+FiniteFloat = Annotated[StrictFloat, Field(allow_inf_nan=False)]
 
 
 def _native(family: str, mean: float, sd: float) -> dict[str, float]:
@@ -73,11 +89,10 @@ def _from_moments(data: Any, family: str) -> Any:
     spread = [k for k in ("sd", "se", "cv") if k in data]
     if len(spread) != 1:
         raise ValueError("with mean, give exactly one of sd, se or cv")
-    try:
-        mean = float(data["mean"])
-        value = float(data[spread[0]])
-    except (TypeError, ValueError):
-        raise ValueError("mean and sd/se/cv must be numbers") from None
+    raw = (data["mean"], data[spread[0]])
+    if not all(isinstance(x, int | float) and not isinstance(x, bool) for x in raw):
+        raise ValueError(f"mean and {spread[0]} must be numbers, got {raw[0]!r} and {raw[1]!r}")
+    mean, value = float(raw[0]), float(raw[1])
     sd = value * abs(mean) if spread[0] == "cv" else value
     return {"dist": family, **_native(family, mean, sd)}
 
@@ -97,6 +112,10 @@ class _Dist(BaseModel):
         """Quantile function (inverse CDF), vectorised over ``q`` in (0, 1)."""
         raise NotImplementedError
 
+    def lowest(self) -> float:
+        """The smallest value a draw can take (``-inf`` for an unbounded family)."""
+        return 0.0  # positive families: exponential, Weibull, gamma, log-normal, beta
+
 
 class Fixed(_Dist):
     """A constant: every draw equals ``value``."""
@@ -112,6 +131,9 @@ class Fixed(_Dist):
 
     def ppf(self, q: np.ndarray) -> np.ndarray:
         return np.full(np.shape(q), self.value, dtype=float)
+
+    def lowest(self) -> float:
+        return self.value
 
 
 class Exponential(_Dist):
@@ -214,6 +236,9 @@ class Uniform(_Dist):
     def ppf(self, q: np.ndarray) -> np.ndarray:
         return self.low + (self.high - self.low) * np.asarray(q, dtype=float)
 
+    def lowest(self) -> float:
+        return self.low
+
 
 class Normal(_Dist):
     """Normal with ``mean`` and standard deviation ``sd`` (for uncertainty, not times)."""
@@ -231,6 +256,9 @@ class Normal(_Dist):
 
     def ppf(self, q: np.ndarray) -> np.ndarray:
         return self.mean_ + self.sd * special.ndtri(q)
+
+    def lowest(self) -> float:
+        return -math.inf
 
 
 class TruncatedNormal(_Dist):
@@ -262,6 +290,9 @@ class TruncatedNormal(_Dist):
     def ppf(self, q: np.ndarray) -> np.ndarray:
         a, b = self._bounds()
         return np.asarray(stats.truncnorm.ppf(q, a, b, loc=self.mean_, scale=self.sd))
+
+    def lowest(self) -> float:
+        return self.low
 
 
 class Beta(_Dist):

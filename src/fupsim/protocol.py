@@ -87,7 +87,9 @@ def plan_visits(scenario: Scenario, protocol: Protocol, draws: VisitDraws) -> Vi
     """Lay out one protocol's visits from the shared draws.
 
     Jitter (``attendance.jitter_sd_days``) moves each visit by a normal number of days; visits
-    stay within [day 1, horizon] and strictly after the person's previous visit.
+    stay within [day 1, horizon] and strictly after the person's previous visit. Keeping them
+    in order pushes a bunch of late visits forward, so each is then capped at the latest day
+    that still leaves one day for each later visit before the horizon.
     """
     att = scenario.attendance
     nominal = nominal_day(protocol.visit_months(scenario.simulation.horizon_months))
@@ -100,6 +102,8 @@ def plan_visits(scenario: Scenario, protocol: Protocol, draws: VisitDraws) -> Vi
         # keep each person's visits in order and on distinct days
         ranks = np.arange(nominal.size, dtype=np.int32)[:, None]
         days = np.maximum.accumulate(days - ranks, axis=0) + ranks
+        # cap at the horizon: the min of two strictly increasing columns stays increasing
+        days = np.minimum(days, last - (nominal.size - 1 - ranks)).astype(np.int32)
     else:
         days = np.repeat(nominal[:, None], n, axis=1).astype(np.int32)
     return VisitPlan(

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from typing import Any
 
 import pandas as pd
 
 from fupsim.experiment import RunResult, run
-from fupsim.scenario import Scenario, load_scenario
+from fupsim.scenario import Scenario, check_workload, load_scenario, workload
 
 __all__ = [
     "add_execution_args",
@@ -19,6 +20,7 @@ __all__ = [
     "print_table",
     "run_from_args",
     "scenario_from_args",
+    "scheduler_address",
     "show_progress",
 ]
 
@@ -43,6 +45,33 @@ def non_negative_int(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"{value} must be 0 or more")
     return value
+
+
+SCHEDULER_SCHEMES = ("tcp", "tls", "ucx", "ws", "wss", "inproc")
+_ADDRESS = re.compile(
+    r"^(?:(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://)?"
+    r"(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)(?::(?P<port>[0-9]{1,5}))?/?$"
+)
+
+
+def scheduler_address(text: str) -> str:
+    """argparse type: a Dask scheduler address, ``tcp://host:port`` or ``host:port``."""
+    allowed = "give tcp://host:port or host:port, e.g. tcp://127.0.0.1:8786"
+    m = _ADDRESS.match(text.strip())
+    scheme = m.group("scheme") if m else text.partition("://")[0] if "://" in text else None
+    if scheme is not None and scheme.lower() not in SCHEDULER_SCHEMES:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: unknown protocol {scheme!r}; {allowed} "
+            f"(protocols: {', '.join(SCHEDULER_SCHEMES)})"
+        )
+    if scheme is not None and scheme.lower() == "inproc" and len(text) > len("inproc://"):
+        return text
+    if m is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a scheduler address; {allowed}")
+    port = m.group("port")
+    if port is not None and not 1 <= int(port) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r}: port {port} is not 1-65535; {allowed}")
+    return text.strip()
 
 
 def add_scenario_args(p: argparse.ArgumentParser) -> None:
@@ -80,6 +109,7 @@ def add_execution_args(p: argparse.ArgumentParser, *, replications: bool = True)
     )
     p.add_argument(
         "--scheduler",
+        type=scheduler_address,
         metavar="ADDRESS",
         help="run on a Dask distributed scheduler, e.g. tcp://127.0.0.1:8786",
     )
@@ -92,7 +122,15 @@ def scenario_from_args(args: argparse.Namespace) -> Scenario:
 
 
 def run_from_args(scenario: Scenario, args: argparse.Namespace, **extra: Any) -> RunResult:
-    """``fupsim.run`` with the options of :func:`add_execution_args` (and ``extra`` keywords)."""
+    """``fupsim.run`` with the options of :func:`add_execution_args` (and ``extra`` keywords).
+
+    The size of the run is checked first (:func:`fupsim.scenario.check_workload`): one that
+    cannot fit is refused, a large one has its estimate printed to stderr.
+    """
+    check_workload(
+        workload(scenario, replications=args.replications, patients=args.patients),
+        "--patients/--replications (default simulation.patients/replications)",
+    )
     return run(
         scenario,
         seed=args.seed,

@@ -20,6 +20,7 @@ from fupsim.commands.common import (
     positive_int,
     print_table,
     scenario_from_args,
+    scheduler_address,
     show_progress,
 )
 from fupsim.output import atomic_directory, check_out_dir, manifest, write_json
@@ -69,6 +70,7 @@ def add_point_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--scheduler",
+        type=scheduler_address,
         metavar="ADDRESS",
         help="run on a running Dask distributed scheduler, e.g. tcp://127.0.0.1:8786",
     )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import tomllib
+import typing
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,9 @@ from pydantic import BaseModel, ValidationError
 
 from fupsim.scenario.blocks import (
     DAYS_PER_MONTH,
+    MAX_GRID_POINTS,
+    MIN_INTERVAL_MONTHS,
+    SIZE_KEYS,
     SWEEP_OUTCOMES,
     Analysis,
     Attendance,
@@ -33,11 +37,26 @@ from fupsim.scenario.blocks import (
     Sweep,
     Uncertainty,
     discount_factor,
+    size_key_message,
 )
 from fupsim.scenario.keys import ScenarioError, apply_override, key_parts, lookup, parse_overrides
+from fupsim.scenario.workload import (
+    LARGE_WORK,
+    MAX_REPLICATE_CELLS,
+    MAX_WORK,
+    Workload,
+    check_workload,
+    workload,
+)
 
 __all__ = [
     "DAYS_PER_MONTH",
+    "LARGE_WORK",
+    "MAX_GRID_POINTS",
+    "MAX_REPLICATE_CELLS",
+    "MAX_WORK",
+    "MIN_INTERVAL_MONTHS",
+    "SIZE_KEYS",
     "SWEEP_OUTCOMES",
     "Analysis",
     "Attendance",
@@ -50,13 +69,17 @@ __all__ = [
     "ScenarioError",
     "Sweep",
     "Uncertainty",
+    "Workload",
+    "check_workload",
     "discount_factor",
     "get_value",
     "key_parts",
     "load_scenario",
     "parse_overrides",
     "scenario_from_dict",
+    "size_key_message",
     "with_overrides",
+    "workload",
 ]
 
 
@@ -68,59 +91,115 @@ def get_value(scenario: Scenario, key: str) -> Any:
         raise ScenarioError(f"{key}: no such parameter in this scenario") from None
 
 
+def _union_models(annotation: Any) -> tuple[list[type[BaseModel]], bool]:
+    """Models an annotation can hold (through Annotated, unions, lists, dict values).
+
+    The flag says whether the next location part is a dict key chosen by the user (a cause
+    name, an uncertainty key) rather than a field or a tag.
+    """
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation], False
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is typing.Annotated:
+        return _union_models(args[0])
+    if origin is dict:
+        return (_union_models(args[1])[0] if len(args) == 2 else []), True
+    found: list[type[BaseModel]] = []
+    for arg in args:
+        found.extend(_union_models(arg)[0])
+    return found, False
+
+
+def _tag(model: type[BaseModel]) -> str | None:
+    field = model.model_fields.get("dist")
+    return field.default if field is not None and isinstance(field.default, str) else None
+
+
+def _walk(loc: tuple[Any, ...]) -> tuple[list[str | int], list[type[BaseModel]]]:
+    """Split an error location into the user's path and the models it ends in.
+
+    Pydantic puts the union branch it tried into the location (``gamma``, ``LobeSensitivity``,
+    ``constrained-float``, ``function-after[...]``); those parts are dropped, and a
+    discriminator tag narrows the models to the family the user named.
+    """
+    path: list[str | int] = []
+    models: list[type[BaseModel]] = [Scenario]
+    user_key = False
+    for item in loc:
+        if isinstance(item, int):
+            path.append(item)
+            continue
+        if user_key:
+            path.append(item)
+            user_key = False
+            continue
+        tagged = [m for m in models if item in (_tag(m), m.__name__)]
+        if tagged:
+            models = tagged
+            continue
+        field = next(
+            (f for m in models for name, f in m.model_fields.items() if item in (name, f.alias)),
+            None,
+        )
+        if field is None:
+            if path and _is_tag(item):
+                continue  # pydantic's name for a scalar branch of a union
+            path.append(item)  # an unknown key, or a key inside a plain dict
+            models = []
+            continue
+        path.append(item)
+        models, user_key = _union_models(field.annotation)
+    return path, models
+
+
+_SCALAR_TAGS = {"float", "int", "str", "bool", "list", "dict", "tuple", "none"}
+_TAG_PREFIXES = ("constrained-", "function-", "lax-or-strict", "json-or-python", "nullable")
+
+
+def _is_tag(item: str) -> bool:
+    """Whether a location part is pydantic's label for a union branch, not a user's key."""
+    return "[" in item or item.startswith(_TAG_PREFIXES) or item in _SCALAR_TAGS
+
+
 def _format_loc(loc: tuple[Any, ...]) -> str:
-    tags = {
-        "fixed",
-        "exponential",
-        "weibull",
-        "gamma",
-        "lognormal",
-        "uniform",
-        "normal",
-        "truncnormal",
-        "beta",
-        "dirichlet",
-        "float",
-        "LobeSensitivity",
-        "function-after[_ordered(), Uniform]",
-    }
+    path, _ = _walk(loc)
     parts: list[str] = []
-    for i, item in enumerate(loc):
+    for item in path:
         if isinstance(item, int):
             parts[-1:] = [f"{parts[-1]}[{item}]"] if parts else [f"[{item}]"]
-        elif (item in tags or "[" in str(item)) and i > 0:
-            continue
+        elif "." in item:
+            parts.append(f'"{item}"')  # an uncertainty key: quoted as TOML quotes it
         else:
-            parts.append(str(item))
+            parts.append(item)
     return ".".join(parts)
 
 
 def _allowed_keys(loc: tuple[Any, ...]) -> list[str]:
-    model: Any = Scenario
-    for item in loc[:-1]:
-        if isinstance(item, int):
-            continue
-        field = getattr(model, "model_fields", {}).get(item)
-        if field is None:
-            return []
-        ann = field.annotation
-        args = getattr(ann, "__args__", ())
-        candidates = [ann, *args, *(getattr(a, "__args__", ()) for a in args)]
-        flat: list[Any] = []
-        for c in candidates:
-            flat.extend(c if isinstance(c, tuple) else [c])
-        nxt = next((c for c in flat if isinstance(c, type) and issubclass(c, BaseModel)), None)
-        if nxt is None:
-            return []
-        model = nxt
-    return sorted(getattr(model, "model_fields", {}))
+    _, models = _walk(loc[:-1])
+    if len(models) != 1:
+        return []
+    model = models[0]
+    keys = sorted(f.alias or name for name, f in model.model_fields.items())
+    if hasattr(model, "_moments"):
+        keys[-1] += " (or dist, mean and one of sd, se, cv)"
+    return keys
+
+
+_BRANCH_MISMATCH = {"model_type", "model_attributes_type", "float_type", "int_type", "dict_type"}
+"""Errors that only say the input is not of one union branch's type (the other branch's
+error is the one to show)."""
 
 
 def _describe(err: ValidationError, data: Mapping[str, Any]) -> str:
-    errors = sorted(err.errors(), key=lambda e: e["type"] != "extra_forbidden")
+    errors = sorted(
+        err.errors(),
+        key=lambda e: (e["type"] != "extra_forbidden", e["type"] in _BRANCH_MISMATCH),
+    )
+    real = [e for e in errors if e["type"] not in _BRANCH_MISMATCH] or errors
     first = errors[0]
     loc = tuple(first["loc"])
-    where = _format_loc(loc) or "scenario"
+    where = _format_loc(loc)
     protocols = data.get("protocol")
     if (
         loc[:1] == ("protocol",)
@@ -129,8 +208,9 @@ def _describe(err: ValidationError, data: Mapping[str, Any]) -> str:
         and isinstance(protocols, list)
     ):
         entry = protocols[loc[1]] if loc[1] < len(protocols) else None
-        if isinstance(entry, dict) and isinstance(entry.get("name"), str):
-            where = where.replace(f"protocol[{loc[1]}]", f"protocol[{entry['name']}]", 1)
+        name = entry.get("name") if isinstance(entry, dict) else None
+        if isinstance(name, str) and not name.isdigit():  # a digit name would read as a position
+            where = where.replace(f"protocol[{loc[1]}]", f"protocol[{name}]", 1)
     value = first.get("input")
     if first["type"] == "extra_forbidden":
         allowed = _allowed_keys(loc)
@@ -139,10 +219,20 @@ def _describe(err: ValidationError, data: Mapping[str, Any]) -> str:
     if first["type"] == "missing":
         return f"{where}: required key is missing"
     msg = first["msg"].removeprefix("Value error, ")
-    more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
+    more = f" (and {len(real) - 1} more problem(s))" if len(real) > 1 else ""
+    if not where:
+        return f"{msg}{more}"  # a whole-scenario check: its message names the fields
+    if isinstance(value, list) and value and len(repr(value)) <= 80:
+        if not any(isinstance(v, dict | list) for v in value):
+            return f"{where} = {value!r}: {msg}{more}"
     if isinstance(value, dict | list):
         return f"{where}: {msg}{more}"
-    return f"{where} = {value!r}: {msg}{more}"
+    return f"{where} = {_shown(value)}: {msg}{more}"
+
+
+def _shown(value: Any) -> str:
+    """A value as the user wrote it (TOML spelling for booleans)."""
+    return str(value).lower() if isinstance(value, bool) else repr(value)
 
 
 def scenario_from_dict(

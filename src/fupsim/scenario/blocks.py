@@ -9,18 +9,37 @@ from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
-from fupsim.distributions import Dirichlet, Distribution
+from fupsim.distributions import Dirichlet, Distribution, StrictFloat, strict_number
 from fupsim.scenario.keys import lookup
 from fupsim.scenario.workup import IndexWorkup, check_workup
 
 DAYS_PER_MONTH = 365.25 / 12.0
 """Average days in a month; the engine works in whole days."""
+MIN_INTERVAL_MONTHS = 0.25
+"""Shortest scan interval accepted (about a week): shorter is a typo, and costs hours."""
+MAX_FOCI_MEAN = 100.0
+"""Largest mean number of foci among people with more than one."""
+MAX_GRID_POINTS = 100_000
+"""Largest sensitivity grid accepted, to catch a typo such as ``lo:hi:1000000`` before any work."""
+SIZE_KEYS = ("simulation.seed", "simulation.patients", "simulation.replications")
+"""Keys that size a run rather than describe the model: every sensitivity point runs with one
+seed, patients and replications (``--seed``/``--patients``/``--replications``), so varying
+them point by point would only relabel identical rows."""
 
-Probability = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
-NonNegative = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
-Positive = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
+Probability = Annotated[StrictFloat, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+NonNegative = Annotated[StrictFloat, Field(ge=0.0, allow_inf_nan=False)]
+Positive = Annotated[StrictFloat, Field(gt=0.0, allow_inf_nan=False)]
+Finite = Annotated[StrictFloat, Field(allow_inf_nan=False)]
+StrictInt = Annotated[int, BeforeValidator(strict_number)]
 SHARE_TOLERANCE = 1e-6
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 
@@ -45,9 +64,9 @@ class Meta(_Block):
 class Simulation(_Block):
     """Size and length of a run."""
 
-    patients: Annotated[int, Field(ge=1)] = 10_000
-    replications: Annotated[int, Field(ge=1)] = 10
-    seed: Annotated[int, Field(ge=0)] = 20261126
+    patients: Annotated[StrictInt, Field(ge=1)] = 10_000
+    replications: Annotated[StrictInt, Field(ge=1)] = 10
+    seed: Annotated[StrictInt, Field(ge=0)] = 20261126
     horizon_months: Positive = 36.0
     source: str | None = None
 
@@ -72,9 +91,15 @@ class Cohort(_Block):
     female_share: Probability = 0.5
     lobe: LobeShares
     multiple_foci_share: Probability = 0.3
-    multiple_foci_mean: Annotated[float, Field(ge=2.0, allow_inf_nan=False)] = 2.5
+    multiple_foci_mean: Annotated[StrictFloat, Field(ge=2.0, le=MAX_FOCI_MEAN)] = 2.5
     causes: dict[str, Probability]
     source: str | None = None
+
+    @field_validator("age")
+    @classmethod
+    def _ages(cls, v: Any) -> Any:
+        _non_negative_support(v, "ages")
+        return v
 
     @field_validator("causes")
     @classmethod
@@ -90,7 +115,7 @@ class Cohort(_Block):
 class Prenatal(_Block):
     """The prenatal stream: fetal hepatic calcification found on routine pregnancy scans."""
 
-    screened: Annotated[int, Field(ge=0)] = 0
+    screened: Annotated[StrictInt, Field(ge=0)] = 0
     fetal_rate: Probability = 0.00057
     associated_anomaly: Probability = 0.21
     karyotype_if_anomaly: Probability = 0.25
@@ -100,13 +125,41 @@ class Prenatal(_Block):
     source: str | None = None
 
 
+def _non_negative_support(dist: Any, what: str) -> None:
+    """Refuse a distribution that can draw a negative value (a normal, or a low below 0)."""
+    lowest = dist.lowest()
+    if lowest < 0:
+        if lowest == -math.inf:
+            where = f"a {dist.dist} with no low bound can draw any negative value"
+        elif dist.dist == "fixed":
+            where = f"the fixed value is {lowest:g}"
+        else:
+            where = f"this {dist.dist} can draw values down to {lowest:g}"
+        raise ValueError(
+            f"{what} must be 0 or more, but {where}; use a distribution on "
+            "[0, inf): exponential, weibull, gamma, lognormal, or truncnormal/uniform with "
+            "low >= 0, or fixed with value >= 0"
+        )
+
+
 class CauseHistory(_Block):
-    """Latent natural history of one cause (times in months from the index scan)."""
+    """Latent natural history of one cause (times in months from the index scan).
+
+    ``onset`` and ``sojourn`` are durations, so a distribution that can draw a negative value
+    is refused (a ``normal``, or a ``truncnormal``/``uniform`` with ``low`` below 0, or a
+    negative ``fixed`` value) rather than silently clipped to month 0.
+    """
 
     progressive_share: Probability
     onset: Distribution
     sojourn: Distribution
     source: str | None = None
+
+    @field_validator("onset", "sojourn")
+    @classmethod
+    def _times(cls, v: Any) -> Any:
+        _non_negative_support(v, "times")
+        return v
 
 
 class LobeSensitivity(_Block):
@@ -164,13 +217,13 @@ class Costs(_Block):
     """Unit costs and discounting."""
 
     currency: str = "USD"
-    year: int = 2026
+    year: StrictInt = 2026
     ultrasound: NonNegative
     ct: NonNegative
     visit: NonNegative
     early_treatment: NonNegative
     late_treatment: NonNegative
-    discount_rate: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.03
+    discount_rate: Annotated[StrictFloat, Field(ge=0.0, lt=1.0)] = 0.03
     source: str | None = None
 
     def discount(self, time_days: Any) -> Any:
@@ -184,8 +237,8 @@ class Protocol(_Block):
     name: str
     interval_months: Positive | None = None
     visits_months: list[Positive] | None = None
-    stop_after_stable: Annotated[int, Field(ge=1)] | None = None
-    rebook_missed_after_days: Annotated[int, Field(ge=1)] | None = None
+    stop_after_stable: Annotated[StrictInt, Field(ge=1)] | None = None
+    rebook_missed_after_days: Annotated[StrictInt, Field(ge=1)] | None = None
     description: str = ""
 
     @field_validator("name")
@@ -194,6 +247,21 @@ class Protocol(_Block):
         if not _NAME.match(v):
             raise ValueError(
                 "must start with a letter or digit and use only letters, digits, _ . -"
+            )
+        if v.isdigit():
+            raise ValueError(
+                "a name of digits only would read as a position in dotted keys "
+                "(protocol.0.interval_months is the first protocol); include a letter"
+            )
+        return v
+
+    @field_validator("interval_months")
+    @classmethod
+    def _interval(cls, v: float | None) -> float | None:
+        if v is not None and v < MIN_INTERVAL_MONTHS:
+            raise ValueError(
+                f"must be at least {MIN_INTERVAL_MONTHS:g} months (about a week); a shorter "
+                "interval is almost surely a typo and would take hours to simulate"
             )
         return v
 
@@ -234,10 +302,10 @@ class Capacity(_Block):
     new_patients_per_year: Positive | None = None
     run_in_months: NonNegative = 0.0
     service_months: Positive = 60.0
-    slots_per_day: Annotated[int, Field(ge=1)]
-    clinic_days_per_week: Annotated[int, Field(ge=1, le=7)] = 5
+    slots_per_day: Annotated[StrictInt, Field(ge=1)]
+    clinic_days_per_week: Annotated[StrictInt, Field(ge=1, le=7)] = 5
     background_scans_per_day: NonNegative = 0.0
-    max_wait_days: Annotated[int, Field(ge=0)] | None = None
+    max_wait_days: Annotated[StrictInt, Field(ge=0)] | None = None
     target_p95_wait_days: NonNegative = 14.0
     source: str | None = None
 
@@ -251,11 +319,20 @@ class Analysis(_Block):
         default_factory=lambda: [0.0, 1000.0, 2000.0, 5000.0, 10000.0, 20000.0, 50000.0]
     )
 
+    @field_validator("willingness_to_pay")
+    @classmethod
+    def _wtp(cls, v: list[float]) -> list[float]:
+        if not v:
+            raise ValueError("empty; give at least one value, e.g. [0, 1000, 10000]")
+        if any(b <= a for a, b in itertools.pairwise(v)):
+            raise ValueError("values must be strictly increasing, e.g. [0, 1000, 10000]")
+        return v
+
 
 class Uncertainty(_Block):
     """Uncertainty about one parameter: one-way range, PSA distribution, source, confidence."""
 
-    range: tuple[float, float] | None = None
+    range: tuple[Finite, Finite] | None = None
     psa: Distribution | Dirichlet | None = Field(default=None, discriminator="dist")
     source: str | None = None
     confidence: Literal["M", "M2", "I", "A"] | None = None
@@ -294,18 +371,36 @@ class Sweep(_Block):
     protocol: str | None = None
     comparator: str | None = None
     wtp: NonNegative | None = None
-    replications: Annotated[int, Field(ge=1)] = 2
-    patients: Annotated[int, Field(ge=1)] = 2000
+    replications: Annotated[StrictInt, Field(ge=1)] = 2
+    patients: Annotated[StrictInt, Field(ge=1)] = 2000
 
     @field_validator("vary")
     @classmethod
     def _specs(cls, v: dict[str, Any]) -> dict[str, Any]:
+        total = 1
         for key, spec in v.items():
+            if key in SIZE_KEYS:
+                raise ValueError(size_key_message(f"vary.{key}", key))
             if isinstance(spec, str) and not _RANGE_SPEC.match(spec):
                 raise ValueError(f"vary.{key} = {spec!r}: give a list of values or 'lo:hi:n'")
             if isinstance(spec, list) and not spec:
                 raise ValueError(f"vary.{key}: the list of values is empty")
+            total *= int(spec.split(":")[2]) if isinstance(spec, str) else len(spec)
+            if total > MAX_GRID_POINTS:
+                raise ValueError(
+                    f"vary: the grid has more than {MAX_GRID_POINTS:,} points "
+                    f"(at {key}); at most {MAX_GRID_POINTS:,} allowed"
+                )
         return v
+
+
+def size_key_message(where: str, key: str) -> str:
+    """Why a run-size key (seed, patients, replications) cannot be varied point by point."""
+    flag = "--" + key.rsplit(".", 1)[-1]
+    return (
+        f"{where}: the seed, patients and replications are the same for every sensitivity "
+        f"point, so varying it would only relabel identical rows; use {flag} instead"
+    )
 
 
 class Scenario(_Block):
@@ -359,6 +454,12 @@ class Scenario(_Block):
             raise ValueError(f"protocol names must be unique; repeated: {', '.join(dupes)}")
         horizon = self.simulation.horizon_months
         for p in self.protocol:
+            if p.interval_months is not None and p.interval_months > horizon + 1e-9:
+                raise ValueError(
+                    f"protocol[{p.name}].interval_months = {p.interval_months:g}: longer than "
+                    f"simulation.horizon_months = {horizon:g}, so the protocol schedules no "
+                    "scan; give at most the horizon (or visits_months = [] for no follow-up)"
+                )
             late = [m for m in p.visit_months(horizon) if m > horizon + 1e-9]
             if late:
                 raise ValueError(
@@ -386,6 +487,8 @@ class Scenario(_Block):
 
 
 def _check_uncertainty_key(data: dict[str, Any], key: str, unc: Uncertainty) -> None:
+    if key in SIZE_KEYS and (unc.range is not None or unc.psa is not None):
+        raise ValueError(size_key_message(f'uncertainty."{key}"', key))
     try:
         value = lookup(data, key.split("."))
     except KeyError:

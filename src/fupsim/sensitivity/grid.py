@@ -18,13 +18,30 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fupsim.scenario import Scenario, ScenarioError, get_value, parse_overrides, with_overrides
+from fupsim.scenario import (
+    MAX_GRID_POINTS,
+    SIZE_KEYS,
+    Scenario,
+    ScenarioError,
+    check_workload,
+    get_value,
+    parse_overrides,
+    size_key_message,
+    with_overrides,
+    workload,
+)
 from fupsim.sensitivity.runner import PointSize, PointStore, run_points
 
-__all__ = ["SweepResult", "build_points", "expand_spec", "grid_overrides", "parse_vary", "sweep"]
-
-MAX_GRID_POINTS = 100_000
-"""Largest grid accepted, to catch a typo such as ``lo:hi:1000000`` before any work."""
+__all__ = [
+    "MAX_GRID_POINTS",
+    "SweepResult",
+    "build_points",
+    "check_points",
+    "expand_spec",
+    "grid_overrides",
+    "parse_vary",
+    "sweep",
+]
 
 
 def _toml_value(raw: str) -> Any:
@@ -59,6 +76,10 @@ def expand_spec(key: str, spec: Sequence[Any] | str) -> list[Any]:
         raise ScenarioError(f"--vary {key}={spec}: expected lo:hi:n, e.g. 0.5:0.9:5") from None
     if n < 1 or not (np.isfinite(lo) and np.isfinite(hi)):
         raise ScenarioError(f"--vary {key}={spec}: n must be at least 1 and lo, hi finite")
+    if n > MAX_GRID_POINTS:
+        raise ScenarioError(
+            f"--vary {key}={spec}: n = {n:,} values; at most {MAX_GRID_POINTS:,} allowed"
+        )
     if n == 1:
         return [_clean(lo)]
     return [_clean(v) for v in np.linspace(lo, hi, n)]
@@ -83,6 +104,8 @@ def parse_vary(items: Iterable[str]) -> dict[str, list[Any]]:
             )
         if key in out:
             raise ScenarioError(f"--vary {key}: given twice; give each parameter once")
+        if key in SIZE_KEYS:
+            raise ScenarioError(size_key_message(f"--vary {key}", key))
         if ":" in raw and "," not in raw:
             out[key] = expand_spec(key, raw)
         else:
@@ -106,6 +129,8 @@ def grid_overrides(
         raise ScenarioError("--vary: no parameters to vary (give --vary or a [sweep] vary table)")
     values = {}
     for key, spec in vary.items():
+        if key in SIZE_KEYS:
+            raise ScenarioError(size_key_message(f"--vary {key}", key))
         get_value(scenario, key)  # raises for an unknown key
         values[key] = expand_spec(key, spec)
     total = int(np.prod([len(v) for v in values.values()]))
@@ -115,6 +140,17 @@ def grid_overrides(
         )
     keys = list(values)
     return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*values.values())]
+
+
+def check_points(scenario: Scenario, points: int, size: PointSize, what: str) -> None:
+    """Refuse a sensitivity job too large to run, before any point is built or simulated.
+
+    ``what`` names the options that set the number of points (e.g. ``"--vary"``).
+    """
+    check_workload(
+        workload(scenario, points=points, replications=size.replications, patients=size.patients),
+        f"{what} (with --patients {size.patients:,}, --replications {size.replications})",
+    )
 
 
 def build_points(
@@ -180,6 +216,7 @@ def sweep(
     if vary is None:
         vary = scenario.sweep.vary if scenario.sweep is not None else {}
     grid = grid_overrides(scenario, vary)
+    check_points(scenario, len(grid), size, "--vary")
     points = build_points(scenario, grid, "sweep point")
     result = run_points(
         points, size, store, workers=workers, scheduler=scheduler, progress=progress, desc="sweep"

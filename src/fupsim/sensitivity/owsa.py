@@ -27,8 +27,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fupsim.scenario import SWEEP_OUTCOMES, Scenario, ScenarioError, get_value
-from fupsim.sensitivity.grid import build_points
+from fupsim.scenario import MAX_GRID_POINTS, SWEEP_OUTCOMES, Scenario, ScenarioError, get_value
+from fupsim.sensitivity.grid import build_points, check_points
 from fupsim.sensitivity.psa import add_effect, effect_column
 from fupsim.sensitivity.runner import PointSize, PointStore, run_points
 
@@ -215,8 +215,11 @@ def owsa(
     """
     if points < 2:
         raise ScenarioError(f"--points {points}: must be at least 2 (low and high)")
+    if points > MAX_GRID_POINTS:
+        raise ScenarioError(f"--points {points:,}: at most {MAX_GRID_POINTS:,} allowed")
     settings = settings or settings_for(scenario)
     ranged = owsa_parameters(scenario, parameters)
+    check_points(scenario, 1 + len(ranged) * (points + 1), size, f"--points {points:,}")
     plan: list[tuple[str, float | int]] = [("base", np.nan)]
     overrides: list[dict[str, Any]] = [{}]
     bases = {}

@@ -25,7 +25,7 @@ import pandas as pd
 from fupsim.distributions import Dirichlet
 from fupsim.economics import ceac, evpi
 from fupsim.scenario import Scenario, ScenarioError
-from fupsim.sensitivity.grid import build_points
+from fupsim.sensitivity.grid import build_points, check_points
 from fupsim.sensitivity.runner import PointSize, PointStore, run_points
 
 __all__ = [
@@ -196,6 +196,10 @@ def psa(
     -------
     PsaResult
     """
+    values = list(scenario.analysis.willingness_to_pay if wtp is None else wtp)
+    if not values:
+        raise ScenarioError("analysis.willingness_to_pay: empty; give at least one value")
+    check_points(scenario, draws, size, f"--draws {draws:,}")
     params = draw_parameters(scenario, draws, size.seed)
     points = build_points(scenario, draw_overrides(scenario, params), "psa draw")
     result = run_points(
@@ -203,9 +207,6 @@ def psa(
     )
     effect = effect_column(scenario)
     table = psa_table(params, result.summaries, effect)
-    values = list(scenario.analysis.willingness_to_pay if wtp is None else wtp)
-    if not values:
-        raise ScenarioError("analysis.willingness_to_pay: empty; give at least one value")
     acc = mark_frontier(ceac(table, values, effect=effect), table, effect)
     info = evpi(table, values, effect=effect)
     return PsaResult(table=table, ceac=acc, evpi=info, effect=effect, stats=result.stats)

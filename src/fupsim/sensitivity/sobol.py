@@ -23,7 +23,7 @@ from SALib.analyze import sobol as sobol_analyze
 from SALib.sample import sobol as sobol_sample
 
 from fupsim.scenario import Scenario, ScenarioError, get_value
-from fupsim.sensitivity.grid import build_points
+from fupsim.sensitivity.grid import build_points, check_points
 from fupsim.sensitivity.owsa import OwsaSettings, outcome_table, owsa_parameters, settings_for
 from fupsim.sensitivity.runner import PointSize, PointStore, run_points
 
@@ -63,7 +63,7 @@ def sobol_design(bounds: dict[str, tuple[float, float]], samples: int, seed: int
     for name, (lo, hi) in bounds.items():
         if not hi > lo:
             raise ScenarioError(
-                f"uncertainty.{name}.range = [{lo}, {hi}]: needs low < high for Sobol"
+                f'uncertainty."{name}".range = [{lo:g}, {hi:g}]: needs low < high for Sobol'
             )
     return np.asarray(
         sobol_sample.sample(
@@ -158,11 +158,25 @@ def sobol(
     Returns
     -------
     SobolResult
+
+    Raises
+    ------
+    ScenarioError
+        If a parameter's range has zero width (it is named; none is dropped silently), or
+        the design is too large to run (:func:`fupsim.scenario.check_workload`).
     """
     settings = settings or settings_for(scenario)
-    bounds = {k: b for k, b in owsa_parameters(scenario, parameters).items() if b[1] > b[0]}
-    if not bounds:
-        raise ScenarioError("uncertainty: no parameter has a range with low < high")
+    bounds = owsa_parameters(scenario, parameters)
+    for key, (lo, hi) in bounds.items():
+        if not hi > lo:
+            raise ScenarioError(
+                f'uncertainty."{key}".range = [{lo:g}, {hi:g}]: has zero width, so Sobol '
+                "cannot vary it; give low < high, or name only the parameters to vary "
+                "with --parameter"
+            )
+    if samples < 2 or samples & (samples - 1):
+        raise ScenarioError(f"--samples {samples}: must be a power of 2 (e.g. 64, 128, 256)")
+    check_points(scenario, samples * (len(bounds) + 2), size, f"--samples {samples:,}")
     x = sobol_design(bounds, samples, size.seed)
     ints = {
         k

@@ -368,12 +368,19 @@ def test_oversized_runs_are_refused_at_once(
         "one replicate would hold 100,000,011 people",
         "fit in memory",
     )
-    capacity = ROOT / "scenarios" / "capacity.toml"
+    capacity = ["run", str(ROOT / "scenarios" / "capacity.toml"), "--out", str(out), "--quiet"]
     refused(
-        ["run", str(capacity), "--out", str(out), "--quiet", "--set=capacity.service_months=1e6"],
+        [*capacity, "--set=capacity.service_months=1e6"],
         out,
         capsys,
-        "one replicate would hold",
+        "capacity.service_months = 1000000.0",
+        "less than or equal to 1200",
+    )
+    refused(
+        [*capacity, "--set=capacity.new_patients_per_year=5e6"],
+        out,
+        capsys,
+        "one replicate would hold 25,000,011 people",
         "fit in memory",
     )
     refused(

@@ -28,6 +28,8 @@ MIN_INTERVAL_MONTHS = 0.25
 """Shortest scan interval accepted (about a week): shorter is a typo, and costs hours."""
 MAX_FOCI_MEAN = 100.0
 """Largest mean number of foci among people with more than one."""
+MAX_SERVICE_MONTHS = 1200.0
+"""Longest capacity run-in or service period (100 years): longer is a typo, and costs hours."""
 MAX_GRID_POINTS = 100_000
 """Largest sensitivity grid accepted, to catch a typo such as ``lo:hi:1000000`` before any work."""
 SIZE_KEYS = ("simulation.seed", "simulation.patients", "simulation.replications")
@@ -300,8 +302,8 @@ class Capacity(_Block):
     """
 
     new_patients_per_year: Positive | None = None
-    run_in_months: NonNegative = 0.0
-    service_months: Positive = 60.0
+    run_in_months: Annotated[NonNegative, Field(le=MAX_SERVICE_MONTHS)] = 0.0
+    service_months: Annotated[Positive, Field(le=MAX_SERVICE_MONTHS)] = 60.0
     slots_per_day: Annotated[StrictInt, Field(ge=1)]
     clinic_days_per_week: Annotated[StrictInt, Field(ge=1, le=7)] = 5
     background_scans_per_day: NonNegative = 0.0

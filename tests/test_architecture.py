@@ -22,6 +22,7 @@ CORE = [
     "capacity",
     "engine",
     "metrics",
+    "health",
 ]
 # Analysis and presentation layers, which the core must never import.
 UPPER = {

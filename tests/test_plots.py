@@ -43,7 +43,7 @@ def _summary() -> pd.DataFrame:
         "interval_cases_per_1000",
         "undetected_at_horizon_per_1000",
         "cost_per_patient",
-        "cost_per_screen_detected",
+        "programme_cost_per_screen_detected",
     ]
     data: dict[str, object] = {"protocol": PROTOCOLS}
     for c in cols:
@@ -51,7 +51,7 @@ def _summary() -> pd.DataFrame:
         data[f"{c}_se"] = rng.uniform(0.1, 1, 4)
     frame = pd.DataFrame(data)
     frame.loc[3, ["screen_detected_per_1000", "scans_per_patient"]] = 0.0
-    frame.loc[3, "cost_per_screen_detected"] = np.nan
+    frame.loc[3, "programme_cost_per_screen_detected"] = np.nan
     return frame
 
 

@@ -29,6 +29,7 @@ EVENT_KINDS: tuple[str, ...] = (
     "clinical_presentation",  # a change presented with symptoms before screen detection
     "lost_to_follow_up",  # no further scheduled visits
     "stopped_stable",  # stop rule: K consecutive stable scans
+    "death",  # background death during follow-up (fupsim.health)
 )
 
 EVENT_COLUMNS: tuple[str, ...] = (
@@ -48,6 +49,7 @@ END_REASONS: tuple[str, ...] = (
     "lost_to_follow_up",
     "stopped_stable",
     "false_diagnosis",
+    "death",  # background death while still followed
 )
 
 # Per-visit result codes written by the engine

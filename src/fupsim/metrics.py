@@ -20,6 +20,8 @@ from fupsim.scenario import DAYS_PER_MONTH, Scenario
 __all__ = [
     "CAPACITY_OUTCOME_COLUMNS",
     "CAPACITY_SUMMARY_COLUMNS",
+    "HEALTH_OUTCOME_COLUMNS",
+    "HEALTH_SUMMARY_COLUMNS",
     "OUTCOME_COLUMNS",
     "SUMMARY_COLUMNS",
     "arm_outcomes",
@@ -56,7 +58,24 @@ OUTCOME_COLUMNS: dict[str, str] = {
     "followup_end_month": "when scheduled follow-up ended, months",
     "last_scan_month": "last attended scan, months (0: none)",
     "cost": "discounted cost per person, scenario currency",
+    "programme_cost": "discounted cost of scans, visits and CT work-ups (the follow-up programme)",
 }
+
+HEALTH_OUTCOME_COLUMNS: dict[str, str] = {
+    "life_years": "discounted life-years from the index scan to the outcome horizon (expected after follow-up)",
+    "qalys": "discounted QALYs to the outcome horizon, net of every harm",
+    "death_month": "background death that ended follow-up before any diagnosis, months; nan otherwise",
+    "presented_in_follow_up": "change presented clinically while still under follow-up",
+    "presented_after_follow_up": "expected presentations after follow-up ended (change begun by the horizon)",
+    "late_presentations": "expected clinical presentations of the change at any time to the outcome horizon",
+    "change_deaths": "expected deaths from the change (episode deaths and excess hazard)",
+    "harm_qalys": "discounted QALYs lost to false positives, false diagnoses, radiation and scans",
+    "ct_dose_msv": "effective CT dose received, mSv",
+    "radiation_cancers": "expected radiation-induced cancers",
+}
+"""Columns :mod:`fupsim.health` adds to each outcome row (part of :data:`OUTCOME_COLUMNS`)."""
+OUTCOME_COLUMNS.update(HEALTH_OUTCOME_COLUMNS)
+
 
 SUMMARY_COLUMNS: dict[str, str] = {
     "protocol": "protocol name",
@@ -74,8 +93,29 @@ SUMMARY_COLUMNS: dict[str, str] = {
     "mean_delay_months": "mean onset-to-diagnosis time of diagnosed changes, months",
     "mean_lead_time_months": "mean presentation minus screen diagnosis, months",
     "cost_per_patient": "mean discounted cost per person, scenario currency",
-    "cost_per_screen_detected": "total cost / screen-detected changes, scenario currency",
+    "programme_cost_per_screen_detected": (
+        "cost of the follow-up programme (scans, visits, CT work-ups) / screen-detected changes"
+    ),
     "scans_per_screen_detected": "attended scans per screen-detected change",
+}
+"""Columns every summary has. With health outcomes (:mod:`fupsim.health`) it also has
+:data:`HEALTH_SUMMARY_COLUMNS`."""
+
+HEALTH_SUMMARY_COLUMNS: dict[str, str] = {
+    "qalys_per_patient": "discounted QALYs per person to the outcome horizon, net of harms",
+    "life_years_per_patient": "discounted life-years per person to the outcome horizon",
+    "deaths_per_1000": "expected deaths from the change (episode and excess hazard), per 1,000",
+    "ct_dose_msv_per_patient": "effective CT dose per person, mSv",
+    "radiation_cancers_per_100000": "expected radiation-induced cancers per 100,000",
+    "interval_cases_in_follow_up_per_1000": "changes presenting while still followed, per 1,000",
+    "presented_after_follow_up_per_1000": (
+        "changes begun by the horizon that present after follow-up ended (loss, stop rule, "
+        "false diagnosis or the horizon), expected, per 1,000"
+    ),
+    "lead_time_per_person_months": (
+        "lead time summed over people whose change began by the horizon (0 if not "
+        "screen-detected) / their number, months"
+    ),
 }
 
 
@@ -124,7 +164,8 @@ def arm_outcomes(
             "false_diagnosis": arm.false_diagnosis,
             "detection_month": detection,
             "delay_months": detection - np.where(np.isfinite(detection), onset, np.nan),
-            "lead_time_months": np.where(sd, pres - detect_month, np.nan),
+            # no lead time when death came before the change would have presented
+            "lead_time_months": np.where(sd & np.isfinite(pres), pres - detect_month, np.nan),
             "n_scans": arm.n_scans,
             "n_missed": arm.n_missed,
             "n_ct": arm.n_ct,
@@ -133,6 +174,7 @@ def arm_outcomes(
             "followup_end_month": np.minimum(arm.end_day / DAYS_PER_MONTH, h),
             "last_scan_month": arm.last_scan_day / DAYS_PER_MONTH,
             "cost": cost,
+            "programme_cost": arm.scan_cost,
         }
     )
     if arm.service is not None:
@@ -228,7 +270,16 @@ _SUMS = {
     "lead_sum": ("lead_time_months", "sum"),
     "lead_n": ("lead_time_months", "count"),
     "cost": ("cost", "sum"),
+    "programme_cost": ("programme_cost", "sum"),
+    "qalys": ("qalys", "sum"),
+    "life_years": ("life_years", "sum"),
+    "change_deaths": ("change_deaths", "sum"),
+    "ct_dose": ("ct_dose_msv", "sum"),
+    "radiation": ("radiation_cancers", "sum"),
+    "in_fu": ("presented_in_follow_up", "sum"),
+    "after_fu": ("presented_after_follow_up", "sum"),
 }
+_HEALTH_SUMS = ("qalys", "life_years", "change_deaths", "ct_dose", "radiation", "in_fu", "after_fu")
 
 
 def _metrics(s: pd.DataFrame, units: float | pd.Series) -> pd.DataFrame:
@@ -251,8 +302,18 @@ def _metrics(s: pd.DataFrame, units: float | pd.Series) -> pd.DataFrame:
         out["mean_delay_months"] = s["delay_sum"] / s["delay_n"]
         out["mean_lead_time_months"] = s["lead_sum"] / s["lead_n"]
         out["cost_per_patient"] = s["cost"] / n
-        out["cost_per_screen_detected"] = (s["cost"] / s["sd"]).where(s["sd"] > 0)
+        programme = s["programme_cost"] if "programme_cost" in s else np.nan
+        out["programme_cost_per_screen_detected"] = (programme / s["sd"]).where(s["sd"] > 0)
         out["scans_per_screen_detected"] = (s["scans"] / s["sd"]).where(s["sd"] > 0)
+        if all(name in s for name in _HEALTH_SUMS):
+            out["qalys_per_patient"] = s["qalys"] / n
+            out["life_years_per_patient"] = s["life_years"] / n
+            out["deaths_per_1000"] = 1000 * s["change_deaths"] / n
+            out["ct_dose_msv_per_patient"] = s["ct_dose"] / n
+            out["radiation_cancers_per_100000"] = 100_000 * s["radiation"] / n
+            out["interval_cases_in_follow_up_per_1000"] = 1000 * s["in_fu"] / n
+            out["presented_after_follow_up_per_1000"] = 1000 * s["after_fu"] / n
+            out["lead_time_per_person_months"] = s["lead_sum"] / s["prog"]
     return out.replace([np.inf, -np.inf], np.nan)
 
 
@@ -264,6 +325,8 @@ def _unit_sums(outcomes: pd.DataFrame, unit: np.ndarray) -> pd.DataFrame:
     size = len(proto_names) * len(unit_names)
     sums: dict[str, np.ndarray] = {}
     for name, (column, how) in _SUMS.items():
+        if column not in outcomes:
+            continue  # health columns are absent from runs without them
         if how == "size":
             sums[name] = np.bincount(key, minlength=size).astype(np.float64)
             continue

@@ -29,6 +29,7 @@ class History:
     onset_month: np.ndarray  # float: start of the ultrasound-detectable phase
     sojourn_months: np.ndarray  # float: detectable phase length
     presentation_month: np.ndarray  # float: clinical presentation (onset + sojourn)
+    death_month: np.ndarray | None = None  # float: background death (fupsim.health); None: none
 
 
 def draw_history(scenario: Scenario, cohort: Cohort, streams: ReplicateStreams) -> History:

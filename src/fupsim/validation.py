@@ -100,6 +100,7 @@ def analytic_scenario(
             "sensitivity_if_limited": sensitivity_if_limited,
         },
         "ct": {"sensitivity": 1.0, "specificity": 1.0, "completion": 1.0, "delay_days": 0.0},
+        "health": {"background_mortality": False},  # the closed forms have no competing death
         "attendance": {
             "per_visit": attendance,
             "loss_per_visit": loss_per_visit,

@@ -10,7 +10,7 @@ from fupsim.cohort import Cohort
 from fupsim.engine.calendar import _Calendar
 from fupsim.engine.state import _END, _V, ArmResult, Discounter, ServiceLog, _ArmState, _pick
 from fupsim.natural_history import History
-from fupsim.protocol import VisitPlan
+from fupsim.protocol import VisitPlan, horizon_day
 from fupsim.scenario import Scenario
 
 
@@ -144,6 +144,7 @@ def simulate_arm(
         env.process(calendar.clinic(env))
         visit_day = calendar.visit_day
     env.run()  # to completion: visits on the horizon day are processed
+    st.record_deaths(history, horizon_day(scenario))
     if service is not None:
         service_log = calendar.log()
 

@@ -42,6 +42,7 @@ def arm_events(
         ("false_diagnosis", "false_diagnosis"),
         ("lost_to_follow_up", "lost_to_follow_up"),
         ("stopped_stable", "stopped_stable"),
+        ("death", "death"),
     ):
         sel = arm.end_reason == _END[reason]
         when = arm.end_day[sel] / DAYS_PER_MONTH

@@ -60,6 +60,8 @@ class _ArmState:
         self.onset_day = history.onset_month * DAYS_PER_MONTH
         # a person is under follow-up until they present, or follow-up ends
         self.alive_until = history.presentation_month * DAYS_PER_MONTH
+        if history.death_month is not None:  # background death ends follow-up (fupsim.health)
+            self.alive_until = np.minimum(self.alive_until, history.death_month * DAYS_PER_MONTH)
         self.stop_day = np.full(n, np.inf)
         self.end_reason = np.full(n, _END["horizon"], dtype=np.int8)
         self.code = np.zeros((k, n), dtype=np.int8)
@@ -73,6 +75,18 @@ class _ArmState:
         self.detect_day = np.full(n, np.nan)
         self.last_scan = np.zeros(n)
         self.cost = np.zeros(n)
+
+    def record_deaths(self, history: History, last_day: int) -> None:
+        """End follow-up at background death for people still followed when they died."""
+        if history.death_month is None:
+            return
+        death = history.death_month * DAYS_PER_MONTH
+        pres = history.presentation_month * DAYS_PER_MONTH
+        died = (death <= last_day) & (death < self.stop_day) & ~(pres < death)
+        # died after a positive scan but before its CT: not a presentation
+        died |= (self.end_reason == _END["clinical_presentation"]) & (death < pres)
+        self.stop_day[died] = death[died]
+        self.end_reason[died] = _END["death"]
 
 
 def _pick(v: int | np.ndarray, mask: np.ndarray) -> int | np.ndarray:

@@ -28,6 +28,7 @@ from fupsim.capacity import (
 from fupsim.cohort import draw_cohort
 from fupsim.engine import arm_events, simulate_arm
 from fupsim.experiment.parallel import map_tasks
+from fupsim.health import add_health, context_for, draw_death_months, with_deaths
 from fupsim.metrics import arm_outcomes, capacity_summary, summarise
 from fupsim.natural_history import draw_history
 from fupsim.output import atomic_directory, manifest, write_json
@@ -68,7 +69,10 @@ def _simulate_replicate(
     streams = replicate_streams(seed, replicate)
     adults = service_adults(scenario, streams)
     cohort = draw_cohort(scenario, streams, patients if adults is None else adults)
-    history = draw_history(scenario, cohort, streams)
+    latent = draw_history(scenario, cohort, streams)
+    death = draw_death_months(scenario, cohort, streams)
+    history = with_deaths(latent, death, scenario.simulation.horizon_months)
+    health = context_for(scenario, cohort, latent, death)
     draws = draw_visits(scenario, cohort.size, streams)
     service = draw_service(scenario, streams, cohort.size) if scenario.capacity else None
     outs, evs, cals, waits = [], [], [], []
@@ -78,7 +82,8 @@ def _simulate_replicate(
         if service is None and protocol.rebook_missed_after_days:
             arm_service = unbounded_service(scenario, cohort.size)
         arm = simulate_arm(scenario, cohort, history, plan, arm_service)
-        outs.append(arm_outcomes(scenario, cohort, history, arm, replicate))
+        outcomes = arm_outcomes(scenario, cohort, history, arm, replicate)
+        outs.append(add_health(outcomes, health, arm))
         if service is not None and arm.service is not None:
             log = arm.service
             cals.append(

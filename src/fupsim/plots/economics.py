@@ -79,18 +79,18 @@ def plot_cost_per_detected(
     currency: str = "USD",
     year: int | None = None,
 ) -> Axes:
-    """Total cost divided by screen-detected changes, per protocol (an average, not an ICER).
+    """Follow-up programme cost (scans, visits, CT) per screen-detected change (an average, not an ICER).
 
     Returns
     -------
     Axes
-        y: cost per screen-detected change in ``currency``.
+        y: programme cost per screen-detected change in ``currency``.
     """
     ax = new_axes(ax)
-    _cost_bars(summary, "cost_per_screen_detected", ax, colors, currency)
+    _cost_bars(summary, "programme_cost_per_screen_detected", ax, colors, currency)
     unit = f"{currency} {year}" if year is not None else currency
-    ax.set_ylabel(f"Cost per screen-detected change ({unit})")
-    ax.set_title("Average cost per screen-detected change (bars: 95% CI)", fontsize=10)
+    ax.set_ylabel(f"Programme cost per screen-detected change ({unit})")
+    ax.set_title("Programme cost per screen-detected change (bars: 95% CI)", fontsize=10)
     return ax
 
 

@@ -19,6 +19,7 @@ from pydantic import (
 )
 
 from fupsim.distributions import Dirichlet, Distribution, StrictFloat, strict_number
+from fupsim.scenario.health import Harms, Health, check_health
 from fupsim.scenario.keys import lookup
 from fupsim.scenario.workup import IndexWorkup, check_workup
 
@@ -320,6 +321,10 @@ class Analysis(_Block):
     willingness_to_pay: list[NonNegative] = Field(
         default_factory=lambda: [0.0, 1000.0, 2000.0, 5000.0, 10000.0, 20000.0, 50000.0]
     )
+    effect: Literal["qaly", "life_years", "screen_detected"] = "qaly"
+    outcome_horizon_years: (
+        Annotated[float, Field(gt=0.0, allow_inf_nan=False)] | Literal["lifetime"]
+    ) = "lifetime"
 
     @field_validator("willingness_to_pay")
     @classmethod
@@ -423,6 +428,20 @@ class Scenario(_Block):
     sweep: Sweep | None = None
     capacity: Capacity | None = None
     index_workup: IndexWorkup = Field(default_factory=IndexWorkup)
+    health: Health = Field(default_factory=Health)
+    harms: Harms = Field(default_factory=Harms)
+
+    @model_validator(mode="after")
+    def _health(self) -> Scenario:
+        horizon = self.analysis.outcome_horizon_years
+        check_health(
+            self.health,
+            self.harms,
+            {*self.cohort.causes, *self.natural_history, "congenital"},
+            self.simulation.horizon_months,
+            math.inf if horizon == "lifetime" else horizon,
+        )
+        return self
 
     @model_validator(mode="after")
     def _workup_causes(self) -> Scenario:

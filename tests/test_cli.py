@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from fupsim.cli import main
-from fupsim.metrics import SUMMARY_COLUMNS
+from fupsim.metrics import HEALTH_SUMMARY_COLUMNS, SUMMARY_COLUMNS
 
 SMALL = ["--patients", "1500", "--replications", "3", "--quiet"]
 
@@ -25,13 +25,14 @@ def test_run_writes_the_four_files_with_every_summary_column(
     out = tmp_path / "run"
     assert main(["run", str(baseline_path), "--out", str(out), "--workers", "1", *SMALL]) == 0
     assert sorted(p.name for p in out.iterdir() if p.name != ".fupsim-output") == [
+        "by_cause.csv",
         "events.parquet",
         "manifest.json",
         "outcomes.parquet",
         "summary.csv",
     ]
     summary = pd.read_csv(out / "summary.csv")
-    for col in SUMMARY_COLUMNS:
+    for col in {**SUMMARY_COLUMNS, **HEALTH_SUMMARY_COLUMNS}:
         assert col in summary.columns
         if col not in ("protocol", "patients"):
             assert f"{col}_se" in summary.columns

@@ -13,9 +13,14 @@ import pytest
 import fupsim
 from fupsim.cli import main
 from fupsim.experiment import run_replicate
-from fupsim.health import by_cause
+from fupsim.health import BY_CAUSE_COLUMNS, by_cause
 from fupsim.scenario import scenario_from_dict
-from fupsim.validation import analytic_scenario, screen_detected_fraction
+from fupsim.validation import (
+    analytic_scenario,
+    expected_discounted_scan_cost,
+    screen_detected_fraction,
+    screen_detected_fraction_with_delay,
+)
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 NO_HARMS = {
@@ -207,3 +212,27 @@ def test_life_table_with_a_missing_age_exits_2(
     assert main(["validate", str(baseline_path), "--set", f'health.life_table="{path}"']) == 2
     err = capsys.readouterr().err
     assert "health.life_table" in err and "age 57" in err
+
+
+def test_run_folder_has_by_cause_csv(baseline_path: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    args = ["run", str(baseline_path), "--out", str(out), "--workers", "1"]
+    assert main([*args, "--replications", "2", "--patients", "600"]) == 0
+    table = pd.read_csv(out / "by_cause.csv")
+    summary = pd.read_csv(out / "summary.csv").set_index("protocol")
+    assert list(table.columns) == list(BY_CAUSE_COLUMNS)
+    total = table.groupby("protocol", sort=False)["qalys"].sum() / summary["patients"]
+    np.testing.assert_allclose(total[summary.index], summary["qalys_per_patient"], rtol=1e-9)
+
+
+def test_new_closed_form_helpers_by_hand() -> None:
+    """The formulas behind the validation rows added with this stage, evaluated by hand."""
+    pi = screen_detected_fraction(3.0, 12.0, 0.75)
+    assert screen_detected_fraction_with_delay(3.0, 12.0, 0.75, 0.0) == pytest.approx(pi)
+    lam_d = 30 / (365.25 / 12) / 12.0  # 30 days at λ = 1/12 per month
+    assert screen_detected_fraction_with_delay(3.0, 12.0, 0.75, 30.0) == pytest.approx(
+        math.exp(-lam_d) * pi
+    )
+    # two scans at one and two years, attendance 0.5, loss 0.2 after the first, 3% a year
+    hand = 0.5 / 1.03 + 0.5 * 0.8 / 1.03**2
+    assert expected_discounted_scan_cost([365.25, 730.5], 0.5, 0.2, 0.03) == pytest.approx(hand)

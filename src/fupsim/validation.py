@@ -15,13 +15,15 @@ import numpy as np
 import pandas as pd
 
 from fupsim.experiment import run_replicate
-from fupsim.scenario import Scenario, scenario_from_dict
+from fupsim.scenario import DAYS_PER_MONTH, Scenario, scenario_from_dict
 
 __all__ = [
     "analytic_checks",
     "analytic_scenario",
     "expected_attended_scans",
+    "expected_discounted_scan_cost",
     "screen_detected_fraction",
+    "screen_detected_fraction_with_delay",
 ]
 
 TOLERANCE_SE = 4.0
@@ -53,6 +55,35 @@ def expected_attended_scans(visits: int, attendance: float, loss_per_visit: floa
     return attendance * (1 - (1 - loss_per_visit) ** visits) / loss_per_visit
 
 
+def screen_detected_fraction_with_delay(
+    interval_months: float, mean_sojourn_months: float, sensitivity: float, delay_days: float
+) -> float:
+    """Share of changes screen-detected when the confirming CT comes ``delay_days`` after the
+    positive scan: π_d = e^{−λd} π(Δ, λ, S).
+
+    The first positive scan X is a stopping time and the sojourn T is memoryless, so
+    P(T > X + d) = e^{−λd} P(T > X).
+    """
+    lam_d = delay_days / DAYS_PER_MONTH / mean_sojourn_months
+    return math.exp(-lam_d) * screen_detected_fraction(
+        interval_months, mean_sojourn_months, sensitivity
+    )
+
+
+def expected_discounted_scan_cost(
+    visit_days: list[int], attendance: float, loss_per_visit: float, rate_per_year: float
+) -> float:
+    """Expected discounted cost of scans costing 1 each, due on ``visit_days``.
+
+    Visit k is reached with probability (1 − ℓ)^{k−1} and attended with probability a, and a
+    cost on day t is worth (1 + r)^{−t/365.25}: Σ_k a (1 − ℓ)^{k−1} (1 + r)^{−t_k/365.25}.
+    """
+    return sum(
+        attendance * (1 - loss_per_visit) ** k * (1 + rate_per_year) ** (-day / 365.25)
+        for k, day in enumerate(visit_days)
+    )
+
+
 def analytic_scenario(
     *,
     interval_months: float = 3.0,
@@ -66,6 +97,8 @@ def analytic_scenario(
     sensitivity_if_limited: float = 0.0,
     horizon_months: float | None = None,
     patients: int = 20_000,
+    ct_delay_days: float = 0.0,
+    discount_rate: float = 0.0,
 ) -> Scenario:
     """A scenario in which the closed forms hold: stationary onset, perfect CT, no jitter.
 
@@ -99,7 +132,12 @@ def analytic_scenario(
             "limited_visualisation_share": limited_share,
             "sensitivity_if_limited": sensitivity_if_limited,
         },
-        "ct": {"sensitivity": 1.0, "specificity": 1.0, "completion": 1.0, "delay_days": 0.0},
+        "ct": {
+            "sensitivity": 1.0,
+            "specificity": 1.0,
+            "completion": 1.0,
+            "delay_days": ct_delay_days,
+        },
         "health": {"background_mortality": False},  # the closed forms have no competing death
         "attendance": {
             "per_visit": attendance,
@@ -112,7 +150,7 @@ def analytic_scenario(
             "visit": 0.0,
             "early_treatment": 0.0,
             "late_treatment": 0.0,
-            "discount_rate": 0.0,
+            "discount_rate": discount_rate,
         },
         "protocol": [{"name": "screen", "interval_months": interval_months}],
     }
@@ -197,6 +235,72 @@ def _scans_check(
     }
 
 
+def _delay_checks(seed: int, patients: int) -> list[dict[str, Any]]:
+    """A CT delay d: screen fraction e^{−λd}π, mean delay (1 − π_d)/λ, mean lead time 1/λ."""
+    interval, sojourn, sens, delay = 3.0, 12.0, 0.75, 30.0
+    sc = analytic_scenario(
+        interval_months=interval,
+        mean_sojourn_months=sojourn,
+        sensitivity=sens,
+        ct_delay_days=delay,
+        patients=patients,
+    )
+    out, _ = run_replicate(sc, 0, seed=seed, events=False)
+    cases = out[out["screen_detected"] | out["interval_case"]]
+    p = float(cases["screen_detected"].mean())
+    pi_d = screen_detected_fraction_with_delay(interval, sojourn, sens, delay)
+    delays = cases["delay_months"].to_numpy(dtype=float)
+    lead = out.loc[out["screen_detected"], "lead_time_months"].to_numpy(dtype=float)
+    where = f"every {interval:g} mo, sojourn {sojourn:g} mo, S={sens:g}, CT after {delay:g} days"
+    return [
+        {
+            "check": f"screen-detected fraction, {where}",
+            "formula": "e^{−λd}·π(Δ,λ,S)",
+            "expected": pi_d,
+            "simulated": p,
+            "se": math.sqrt(p * (1 - p) / len(cases)),
+        },
+        {
+            "check": f"mean onset-to-diagnosis delay, months, {where}",
+            "formula": "(1 − π_d)/λ",
+            "expected": (1 - pi_d) * sojourn,
+            "simulated": float(delays.mean()),
+            "se": float(delays.std(ddof=1) / math.sqrt(delays.size)),
+        },
+        {
+            "check": f"mean lead time of screen-detected changes, months, {where}",
+            "formula": "1/λ (exponential sojourn, memoryless)",
+            "expected": sojourn,
+            "simulated": float(lead.mean()),
+            "se": float(lead.std(ddof=1) / math.sqrt(lead.size)),
+        },
+    ]
+
+
+def _scan_cost_check(seed: int, patients: int) -> dict[str, Any]:
+    interval, attendance, loss, rate, horizon = 3.0, 0.85, 0.03, 0.035, 36.0
+    sc = analytic_scenario(
+        interval_months=interval,
+        attendance=attendance,
+        loss_per_visit=loss,
+        progressive_share=0.0,
+        horizon_months=horizon,
+        patients=patients,
+        discount_rate=rate,
+    )
+    out, _ = run_replicate(sc, 0, seed=seed, events=False)
+    cost = out["cost"].to_numpy(dtype=float)
+    days = [round(k * interval * DAYS_PER_MONTH) for k in range(1, int(horizon / interval) + 1)]
+    return {
+        "check": f"discounted scan cost per person, every {interval:g} mo over {horizon:g} mo, "
+        f"a={attendance:g}, ℓ={loss:g}, r={rate:g}",
+        "formula": "Σ_k a(1−ℓ)^{k−1}(1+r)^{−t_k}",
+        "expected": expected_discounted_scan_cost(days, attendance, loss, rate),
+        "simulated": float(cost.mean()),
+        "se": float(cost.std(ddof=1) / math.sqrt(cost.size)),
+    }
+
+
 def analytic_checks(seed: int = 7, patients: int = 20_000) -> pd.DataFrame:
     """Run every closed-form check; one row per check.
 
@@ -214,6 +318,8 @@ def analytic_checks(seed: int = 7, patients: int = 20_000) -> pd.DataFrame:
         _limited_check(seed + 6, patients),
         _scans_check(3.0, 0.85, 0.03, seed + 4, patients),
         _scans_check(6.0, 0.6, 0.10, seed + 5, patients),
+        *_delay_checks(seed + 8, patients),
+        _scan_cost_check(seed + 9, patients),
     ]
     table = pd.DataFrame(rows)
     table["z"] = (table["simulated"] - table["expected"]) / table["se"]

@@ -28,7 +28,7 @@ from fupsim.capacity import (
 from fupsim.cohort import draw_cohort
 from fupsim.engine import arm_events, simulate_arm
 from fupsim.experiment.parallel import map_tasks
-from fupsim.health import add_health, context_for, draw_death_months, with_deaths
+from fupsim.health import add_health, by_cause, context_for, draw_death_months, with_deaths
 from fupsim.metrics import arm_outcomes, capacity_summary, summarise
 from fupsim.natural_history import draw_history
 from fupsim.output import atomic_directory, manifest, write_json
@@ -153,8 +153,16 @@ class RunResult:
             table = table.merge(service, on="protocol", how="left")
         return table
 
+    def by_cause(self) -> pd.DataFrame:
+        """Yield, late presentations, deaths, QALYs and cost per protocol and cause
+        (:func:`fupsim.health.by_cause`; empty for a run without health outcomes)."""
+        if "qalys" not in self.outcomes:
+            return pd.DataFrame()
+        return by_cause(self.outcomes, self.scenario.protocol_names)
+
     def write(self, out: str | Path, *, force: bool = False) -> Path:
-        """Write ``summary.csv``, ``outcomes.parquet``, ``events.parquet``, ``manifest.json``.
+        """Write ``summary.csv``, ``by_cause.csv``, ``outcomes.parquet``, ``events.parquet``,
+        ``manifest.json`` (and ``capacity.csv``, ``waits.csv`` with ``[capacity]``).
 
         The folder appears whole or not at all (written beside it, then renamed); an existing
         folder holding files fupsim did not write is refused unless ``force``.
@@ -166,6 +174,8 @@ class RunResult:
     def write_into(self, folder: Path) -> None:
         """Write the run's files into ``folder``, a folder being built (see :meth:`write`)."""
         self.summary().to_csv(folder / "summary.csv", index=False, float_format="%.10g")
+        if "qalys" in self.outcomes:
+            self.by_cause().to_csv(folder / "by_cause.csv", index=False, float_format="%.10g")
         self.outcomes.to_parquet(folder / "outcomes.parquet", index=False)
         self.events.to_parquet(folder / "events.parquet", index=False)
         write_json(folder / "manifest.json", self.manifest)

@@ -110,3 +110,17 @@ def test_a_table_with_a_missing_age_is_refused(tmp_path: Path) -> None:
     path.write_text("age,qx_male,qx_female\n" + "\n".join(f"{a},0.01,0.01" for a in range(100)))
     with pytest.raises(ValueError, match="no row for age 100"):
         read_life_table(str(path))
+
+
+def test_excess_hazard_for_a_limited_time(tmp_path: Path) -> None:
+    """Hazard μ + h for y years, then μ: ∫_0^y e^{−(μ+h+ρ)s} ds + e^{−(μ+h+ρ)y} ∫_0^{τ−y} e^{−(μ+ρ)s} ds."""
+    mu, h, y, rho = 0.02, 0.3, 5.0, math.log1p(0.03)
+    m = Mortality(read_life_table(_constant_table(tmp_path, mu)))
+    sex, age = np.array([0]), np.array([40.0])
+    carried = m.carried(sex, age, np.array([y]), excess_hazard=h, rho=rho)
+    np.testing.assert_allclose(carried, math.exp(-(mu + h + rho) * y))
+    first = m.expected_years(sex, age, np.array([y]), excess_hazard=h, rho=rho)
+    then = m.expected_years(sex, age + y, np.array([np.inf]), rho=rho)
+    k1, k2 = mu + h + rho, mu + rho
+    hand = (1 - math.exp(-k1 * y)) / k1 + math.exp(-k1 * y) * (1 - math.exp(-k2 * (75.0))) / k2
+    np.testing.assert_allclose(first + carried * then, hand, rtol=1e-12)

@@ -103,6 +103,22 @@ class Mortality:
             out[cut] -= np.exp(-gap) * self._rest(force, rest, s, e)
         return out
 
+    def carried(
+        self,
+        sex: np.ndarray,
+        age_years: np.ndarray,
+        span_years: np.ndarray,
+        *,
+        excess_hazard: float = 0.0,
+        rho: float = 0.0,
+    ) -> np.ndarray:
+        """exp(−∫_0^span (μ(age + v) + h + ρ) dv): survival to ``span`` years later, discounted."""
+        force, cum, _ = self._table(excess_hazard, rho)
+        age = np.minimum(np.asarray(age_years, dtype=float), MAX_AGE_YEARS)
+        end = np.minimum(age + np.asarray(span_years, dtype=float), MAX_AGE_YEARS)
+        gap = self._piecewise(cum, force, sex, end) - self._piecewise(cum, force, sex, age)
+        return np.where(end >= MAX_AGE_YEARS, 0.0, np.exp(-gap))
+
     def _table(self, h: float, rho: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         key = (float(h), float(rho))
         if key not in self._tables:

@@ -23,7 +23,7 @@ from fupsim.health.lifetable import Mortality, discounted_years
 from fupsim.metrics import HEALTH_OUTCOME_COLUMNS
 from fupsim.natural_history import History
 from fupsim.scenario import DAYS_PER_MONTH, Scenario
-from fupsim.scenario.health import CauseOutcome, Consequence
+from fupsim.scenario.health import MAX_AGE_YEARS, CauseOutcome, Consequence
 
 __all__ = [
     "HEALTH_OUTCOME_COLUMNS",
@@ -84,27 +84,34 @@ def _consequence(
     span = np.maximum(horizon - when, 0.0)
     w = weight * np.exp(-rho * when)
     alive = 1.0 - c.death
-    years = mortality.expected_years(
-        sex, age, span, excess_hazard=c.excess_hazard_per_year, rho=rho
-    )
+    h, h_years = c.excess_hazard_per_year, c.excess_hazard_years
+
+    def lived(length: np.ndarray, discount: float) -> np.ndarray:
+        """Expected years in the first ``length`` years: hazard μ + h for ``h_years``, then μ."""
+        first = np.minimum(length, h_years) if h > 0 else length
+        out = mortality.expected_years(sex, age, first, excess_hazard=h, rho=discount)
+        if h > 0 and h_years < MAX_AGE_YEARS:
+            rest = np.maximum(length - first, 0.0)
+            later = np.flatnonzero(rest > 0)
+            if later.size:
+                f, s_ = first[later], sex[later]
+                carry = mortality.carried(s_, age[later], f, excess_hazard=h, rho=discount)
+                out[later] += carry * mortality.expected_years(
+                    s_, age[later] + f, rest[later], rho=discount
+                )
+        return out
+
+    years = lived(span, rho)
     quality = utility * years
     if c.utility_multiplier < 1.0 and c.multiplier_years > 0:
-        reduced = mortality.expected_years(
-            sex,
-            age,
-            np.minimum(span, c.multiplier_years),
-            excess_hazard=c.excess_hazard_per_year,
-            rho=rho,
-        )
+        reduced = lived(np.minimum(span, c.multiplier_years), rho)
         quality = quality - utility * (1.0 - c.utility_multiplier) * reduced
     acc.life_years[idx] += w * alive * years
     acc.qalys[idx] += w * alive * (quality - c.qaly_loss)
     deaths = c.death * weight
-    if c.excess_hazard_per_year > 0:
-        undiscounted = mortality.expected_years(
-            sex, age, span, excess_hazard=c.excess_hazard_per_year
-        )
-        deaths = deaths + weight * alive * c.excess_hazard_per_year * undiscounted
+    if h > 0:
+        exposed = mortality.expected_years(sex, age, np.minimum(span, h_years), excess_hazard=h)
+        deaths = deaths + weight * alive * h * exposed
     acc.deaths[idx] += deaths
 
 
@@ -129,6 +136,7 @@ class HealthContext:
     after_cost: np.ndarray
     after_presentations: np.ndarray  # probability of presenting after the horizon
     after_begun: np.ndarray  # bool: the change began by the horizon
+    cancers_per_ct: np.ndarray  # expected radiation-induced cancers per CT, by age
 
 
 def health_context(
@@ -197,6 +205,10 @@ def health_context(
         after_cost=acc.cost,
         after_presentations=surv_all,
         after_begun=latent.onset_month <= scenario.simulation.horizon_months,
+        cancers_per_ct=scenario.harms.ct_dose_msv
+        / 1000.0
+        * scenario.harms.cancer_risk_per_sv
+        * scenario.harms.age_factor(age0),
     )
 
 
@@ -250,14 +262,16 @@ def arm_health(ctx: HealthContext, arm: ArmResult) -> dict[str, np.ndarray]:
 
     # harms of follow-up itself, at the time each happens
     harm = np.zeros(n)
-    vis, pid = np.nonzero(arm.visit_code >= VISIT_CODES["ct_negative"])
+    had_ct = np.flatnonzero(arm.n_ct)
+    vis, col = np.nonzero(arm.visit_code[:, had_ct] >= VISIT_CODES["ct_negative"])
+    pid = had_ct[col]
     ct_day = arm.visit_day[vis, pid] + delay_days
     ct_w = np.exp(-rho * ct_day / DAYS_PER_YEAR)
     false_pos = latent.onset_month[pid] * DAYS_PER_MONTH > arm.visit_day[vis, pid]
     harm += harms.false_positive_qaly_loss * np.bincount(
         pid[false_pos], weights=ct_w[false_pos], minlength=n
     )
-    cancers_per_ct = harms.ct_dose_msv / 1000.0 * harms.cancer_risk_per_sv * harms.age_factor(age0)
+    cancers_per_ct = ctx.cancers_per_ct
     radiation = arm.n_ct * cancers_per_ct
     harm += (
         harms.qaly_loss_per_radiation_cancer

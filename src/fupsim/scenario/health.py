@@ -105,16 +105,17 @@ class Consequence(_Block):
     """What a diagnosis by one route (early or late) does to the person, at diagnosis.
 
     ``death``: probability of dying of the episode (treatment or complication). Survivors lose
-    ``qaly_loss`` once, then carry ``excess_hazard_per_year`` for life on top of background
-    mortality, and their utility is multiplied by ``utility_multiplier`` for
-    ``multiplier_years`` years (``inf`` for life). The defaults do nothing.
+    ``qaly_loss`` once, then carry ``excess_hazard_per_year`` on top of background mortality
+    for ``excess_hazard_years`` years (default 120: for life), and their utility is multiplied by
+    ``utility_multiplier`` for ``multiplier_years`` years. The defaults do nothing.
     """
 
     death: _Probability = 0.0
     qaly_loss: _NonNegative = 0.0
     excess_hazard_per_year: _NonNegative = 0.0
+    excess_hazard_years: Annotated[float, Field(gt=0.0, allow_inf_nan=False)] = float(MAX_AGE_YEARS)
     utility_multiplier: _Probability = 1.0
-    multiplier_years: Annotated[float, Field(ge=0.0)] = 0.0
+    multiplier_years: Annotated[float, Field(ge=0.0, allow_inf_nan=False)] = 0.0
     source: str | None = None
 
 

@@ -334,7 +334,10 @@ def _unit_sums(outcomes: pd.DataFrame, unit: np.ndarray) -> pd.DataFrame:
         if how == "count":
             weights = ~np.isnan(values)
         else:
-            weights = np.nan_to_num(values.astype(np.float64), nan=0.0)  # sums skip missing values
+            weights = values.astype(np.float64, copy=False)
+            missing = np.isnan(weights)
+            if missing.any():  # sums skip missing values
+                weights = np.where(missing, 0.0, weights)
         sums[name] = np.bincount(key, weights=weights, minlength=size)
     index = pd.MultiIndex.from_product([proto_names, unit_names], names=["protocol", "_unit"])
     frame = pd.DataFrame(sums, index=index)

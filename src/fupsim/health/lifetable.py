@@ -28,6 +28,8 @@ def discounted_years(t_years: np.ndarray | float, rho: float) -> np.ndarray:
 
 def _integral(k: np.ndarray, f: np.ndarray) -> np.ndarray:
     """∫_0^f e^{−k s} ds, element-wise (k ≥ 0)."""
+    if k.size and k.min() > 0:
+        return -np.expm1(-k * f) / k
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(k > 0, -np.expm1(-k * f) / np.where(k > 0, k, 1.0), f)
 
@@ -134,15 +136,22 @@ class Mortality:
     @staticmethod
     def _rest(force: np.ndarray, rest: np.ndarray, sex: np.ndarray, age: np.ndarray) -> np.ndarray:
         """Remaining (weighted) years from a fractional age to 120."""
-        x = np.minimum(np.floor(age).astype(np.int64), MAX_AGE_YEARS - 1)
+        x = np.minimum(age.astype(np.int64), MAX_AGE_YEARS - 1)  # ages are never negative
         f = np.maximum(x + 1 - age, 0.0)
-        k = force[sex, x]
-        out = _integral(k, f) + np.exp(-k * f) * rest[sex, x + 1]
-        return np.where(age >= MAX_AGE_YEARS, 0.0, out)
+        k = force.ravel()[sex * MAX_AGE_YEARS + x]
+        out = _integral(k, f) + np.exp(-k * f) * rest.ravel()[sex * (MAX_AGE_YEARS + 1) + x + 1]
+        if age.size and age.max() >= MAX_AGE_YEARS:
+            out[age >= MAX_AGE_YEARS] = 0.0
+        return out
 
     @staticmethod
     def _piecewise(cum: np.ndarray, rate: np.ndarray, sex: np.ndarray, age: Any) -> np.ndarray:
         a = np.asarray(age, dtype=float)
-        x = np.clip(np.floor(a).astype(np.int64), 0, MAX_AGE_YEARS - 1)
-        value = cum[sex, x] + rate[sex, x] * (np.minimum(a, MAX_AGE_YEARS) - x)
-        return np.where(a > MAX_AGE_YEARS, np.inf, value)
+        over = a > MAX_AGE_YEARS
+        x = np.minimum(np.where(over, MAX_AGE_YEARS, a).astype(np.int64), MAX_AGE_YEARS - 1)
+        value = cum.ravel()[sex * (MAX_AGE_YEARS + 1) + x] + rate.ravel()[
+            sex * MAX_AGE_YEARS + x
+        ] * (np.minimum(a, MAX_AGE_YEARS) - x)
+        if over.any():
+            value[over] = np.inf
+        return value

@@ -35,6 +35,7 @@ __all__ = [
 
 DAYS_PER_YEAR = 365.25
 _PRESENTED = END_REASONS.index("clinical_presentation")
+_DIED = END_REASONS.index("death")
 
 
 def outcome_horizon_years(scenario: Scenario) -> float:
@@ -119,10 +120,10 @@ def _consequence(
 class HealthContext:
     """One replicate's arm-independent health values (:func:`health_context`).
 
-    For each person who would be alive and undiagnosed at the follow-up horizon, what the rest
-    of their life is worth does not depend on the protocol, so it is computed once per
-    replicate: ``after_*`` hold that value (discounted to the index scan), and each arm adds it
-    for the people it leaves undiagnosed.
+    What a person's life is worth when no protocol finds their change does not depend on the
+    protocol (their change presents, or they die, or they reach the horizon undiagnosed and
+    the rest follows in expectation), so it is computed once per replicate in the ``unfound_*``
+    arrays; each arm replaces only the values of the people it screen-detects.
     """
 
     scenario: Scenario
@@ -130,12 +131,13 @@ class HealthContext:
     latent: History
     death_month: np.ndarray
     mortality: Mortality
-    after_life_years: np.ndarray
-    after_qalys: np.ndarray
-    after_deaths: np.ndarray
-    after_cost: np.ndarray
-    after_presentations: np.ndarray  # probability of presenting after the horizon
-    after_begun: np.ndarray  # bool: the change began by the horizon
+    unfound_life_years: np.ndarray
+    unfound_qalys: np.ndarray
+    unfound_deaths: np.ndarray
+    unfound_cost: np.ndarray  # late treatment after follow-up (expected, discounted)
+    unfound_presentations: np.ndarray  # expected presentations to the outcome horizon
+    after_horizon: np.ndarray  # expected presentations after the horizon of changes begun by it
+    presents_in_window: np.ndarray  # bool: presents by the follow-up horizon, before death
     cancers_per_ct: np.ndarray  # expected radiation-induced cancers per CT, by age
 
 
@@ -170,46 +172,79 @@ def health_context(
     horizon = outcome_horizon_years(scenario)
     age0, sex = cohort.age_years, cohort.female.astype(np.intp)
     pres = latent.presentation_month / 12.0
-    acc = _Acc(np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n))
-    surv_all = np.zeros(n)
-    a = np.flatnonzero((death_month / 12.0 > follow) & (pres > follow))
+    death = death_month / 12.0
+    in_window = (pres <= follow) & (pres < death)
+    switch = np.where(in_window, pres, np.minimum(death, follow))
+    realised = discounted_years(np.minimum(switch, horizon), rho)
+    acc = _Acc(realised, utility * realised, np.zeros(n), np.zeros(n))
+    expected = in_window.astype(float)
+    after = np.zeros(n)
+    # presenting during follow-up: a late diagnosis then
+    _route(acc, np.flatnonzero(in_window), np.ones(n), pres, "late", cohort, health.causes,
+           mortality, horizon, rho, utility)  # fmt: skip
+    # alive and undiagnosed at the horizon: background life, and the change presenting later
+    a = np.flatnonzero((death > follow) & (pres > follow))
     if horizon > follow and a.size:
         upto = np.minimum(pres[a], horizon)
         w_h = math.exp(-rho * follow)
         years = mortality.expected_years(sex[a], age0[a] + follow, upto - follow, rho=rho)
-        acc.life_years[a] = w_h * years
-        acc.qalys[a] = w_h * utility * years
+        acc.life_years[a] += w_h * years
+        acc.qalys[a] += w_h * utility * years
         idx = a[pres[a] < horizon]
         if idx.size:
             when = pres[idx]
             surv = mortality.survival(sex[idx], age0[idx] + follow, age0[idx] + when)
-            surv_all[idx] = surv
+            expected[idx] = surv
+            after[idx] = surv * (latent.onset_month[idx] <= scenario.simulation.horizon_months)
             acc.cost[idx] = costs.late_treatment * surv * costs.discount(when * DAYS_PER_YEAR)
-            for conseq, codes in _groups(cohort.causes, health.causes, "late").items():
-                sel = np.isin(cohort.cause[idx], codes)
-                if sel.any():
-                    i = idx[sel]
-                    _consequence(
-                        acc, i, surv[sel], pres[i], age0[i] + pres[i], sex[i], conseq,
-                        mortality, horizon, rho, utility,
-                    )  # fmt: skip
+            weight = np.zeros(n)
+            weight[idx] = surv
+            _route(acc, idx, weight, pres, "late", cohort, health.causes, mortality, horizon,
+                   rho, utility)  # fmt: skip
     return HealthContext(
         scenario=scenario,
         cohort=cohort,
         latent=latent,
         death_month=death_month,
         mortality=mortality,
-        after_life_years=acc.life_years,
-        after_qalys=acc.qalys,
-        after_deaths=acc.deaths,
-        after_cost=acc.cost,
-        after_presentations=surv_all,
-        after_begun=latent.onset_month <= scenario.simulation.horizon_months,
+        unfound_life_years=acc.life_years,
+        unfound_qalys=acc.qalys,
+        unfound_deaths=acc.deaths,
+        unfound_cost=acc.cost,
+        unfound_presentations=expected,
+        after_horizon=after,
+        presents_in_window=in_window,
         cancers_per_ct=scenario.harms.ct_dose_msv
         / 1000.0
         * scenario.harms.cancer_risk_per_sv
         * scenario.harms.age_factor(age0),
     )
+
+
+def _route(
+    acc: _Acc,
+    idx_all: np.ndarray,
+    weight: np.ndarray,
+    when_all: np.ndarray,
+    route: str,
+    cohort: Cohort,
+    causes: dict[str, CauseOutcome],
+    mortality: Mortality,
+    horizon: float,
+    rho: float,
+    utility: float,
+) -> None:
+    """Diagnoses by ``route`` of people ``idx_all`` at ``when_all`` (years), cause by cause."""
+    if idx_all.size == 0:
+        return
+    age0, sex = cohort.age_years, cohort.female.astype(np.intp)
+    for conseq, codes in _groups(cohort.causes, causes, route).items():
+        i = idx_all[np.isin(cohort.cause[idx_all], codes)]
+        if i.size == 0:
+            continue
+        when = np.minimum(when_all[i], horizon)
+        _consequence(acc, i, weight[i], when, age0[i] + when, sex[i], conseq, mortality,
+                     horizon, rho, utility)  # fmt: skip
 
 
 def arm_health(ctx: HealthContext, arm: ArmResult) -> dict[str, np.ndarray]:
@@ -218,47 +253,37 @@ def arm_health(ctx: HealthContext, arm: ArmResult) -> dict[str, np.ndarray]:
     Returns one array per column, plus ``extra_cost``: discounted costs beyond the follow-up
     table's (late treatment after follow-up, false-diagnosis treatment).
     """
-    scenario, cohort, latent, mortality = ctx.scenario, ctx.cohort, ctx.latent, ctx.mortality
-    death_month = ctx.death_month
+    scenario, cohort, latent = ctx.scenario, ctx.cohort, ctx.latent
     health, harms, costs = scenario.health, scenario.harms, scenario.costs
     n = cohort.size
     rho = math.log1p(health.discount_rate)
     utility = health.baseline_utility
-    follow = scenario.simulation.horizon_months / 12.0
     horizon = outcome_horizon_years(scenario)
-    age0, sex = cohort.age_years, cohort.female.astype(np.intp)
-    death = death_month / 12.0
-    pres = latent.presentation_month / 12.0
     delay_days = scenario.ct.delay_days
+    pres = latent.presentation_month / 12.0
 
     sd = arm.screen_detected
-    t_sd = np.where(sd, (arm.detection_scan_day + delay_days) / DAYS_PER_YEAR, np.inf)
-    late_in = ~sd & (pres <= follow) & (pres < death)
-    dead_in = ~sd & ~late_in & (death <= follow)
-    alive = ~sd & ~late_in & ~dead_in
-    switch = np.where(sd, t_sd, np.where(late_in, pres, np.minimum(death, follow)))
-    realised = discounted_years(np.minimum(switch, horizon), rho)
+    found = np.flatnonzero(sd)
     acc = _Acc(
-        realised + np.where(alive, ctx.after_life_years, 0.0),
-        utility * realised + np.where(alive, ctx.after_qalys, 0.0),
-        np.where(alive, ctx.after_deaths, 0.0),
-        np.where(alive, ctx.after_cost, 0.0),
+        ctx.unfound_life_years.copy(),
+        ctx.unfound_qalys.copy(),
+        ctx.unfound_deaths.copy(),
+        ctx.unfound_cost.copy(),
     )
-    late_any = np.where(alive, ctx.after_presentations, late_in.astype(float))
-    after_fu = np.where(alive & ctx.after_begun, ctx.after_presentations, 0.0)
-
-    # diagnosed in the window: early (screen-detected) or late (presented)
-    for route, mask, when_all in (("early", sd, t_sd), ("late", late_in, pres)):
-        idx_all = np.flatnonzero(mask)
-        for conseq, codes in _groups(cohort.causes, health.causes, route).items():
-            i = idx_all[np.isin(cohort.cause[idx_all], codes)]
-            if i.size == 0:
-                continue
-            when = np.minimum(when_all[i], horizon)
-            _consequence(
-                acc, i, np.ones(i.size), when, age0[i] + when, sex[i], conseq,
-                mortality, horizon, rho, utility,
-            )  # fmt: skip
+    late_any = ctx.unfound_presentations.copy()
+    after_fu = ctx.after_horizon.copy()
+    if found.size:
+        t_sd = np.full(n, np.inf)
+        t_sd[found] = (arm.detection_scan_day[found] + delay_days) / DAYS_PER_YEAR
+        realised = discounted_years(np.minimum(t_sd[found], horizon), rho)
+        acc.life_years[found] = realised
+        acc.qalys[found] = utility * realised
+        acc.deaths[found] = 0.0
+        acc.cost[found] = 0.0
+        late_any[found] = 0.0
+        after_fu[found] = 0.0
+        _route(acc, found, np.ones(n), t_sd, "early", cohort, health.causes, ctx.mortality,
+               horizon, rho, utility)  # fmt: skip
 
     # harms of follow-up itself, at the time each happens
     harm = np.zeros(n)
@@ -289,6 +314,7 @@ def arm_health(ctx: HealthContext, arm: ArmResult) -> dict[str, np.ndarray]:
         harm += harms.scan_qaly_loss * np.bincount(pid_s, weights=scan_w, minlength=n)
     acc.qalys -= harm
 
+    late_in = ctx.presents_in_window & ~sd
     in_fu = late_in & (
         (pres * DAYS_PER_YEAR <= arm.end_day + 1e-9) | (arm.end_reason == _PRESENTED)
     )
@@ -296,7 +322,7 @@ def arm_health(ctx: HealthContext, arm: ArmResult) -> dict[str, np.ndarray]:
     return {
         "life_years": acc.life_years,
         "qalys": acc.qalys,
-        "death_month": np.where(dead_in, death_month, np.nan),
+        "death_month": np.where(arm.end_reason == _DIED, ctx.death_month, np.nan),
         "presented_in_follow_up": in_fu,
         "presented_after_follow_up": after_fu,
         "late_presentations": late_any,

@@ -13,7 +13,8 @@ import pytest
 import fupsim
 from fupsim.cli import main
 from fupsim.experiment import run_replicate
-from fupsim.health import BY_CAUSE_COLUMNS, by_cause
+from fupsim.health import BY_CAUSE_COLUMNS, by_cause, effect_columns
+from fupsim.metrics import summarise
 from fupsim.scenario import scenario_from_dict
 from fupsim.validation import (
     analytic_scenario,
@@ -236,3 +237,12 @@ def test_new_closed_form_helpers_by_hand() -> None:
     # two scans at one and two years, attendance 0.5, loss 0.2 after the first, 3% a year
     hand = 0.5 / 1.03 + 0.5 * 0.8 / 1.03**2
     assert expected_discounted_scan_cost([365.25, 730.5], 0.5, 0.2, 0.03) == pytest.approx(hand)
+
+
+def test_effect_choice_names_existing_columns(baseline: fupsim.Scenario) -> None:
+    out = run_replicate(baseline, 0, seed=1, patients=300, events=False)[0]
+    summary = summarise(out)
+    for effect in ("qaly", "life_years", "screen_detected"):
+        sc = fupsim.with_overrides(baseline, {"analysis.effect": effect})
+        column, per_protocol, label = effect_columns(sc)
+        assert column in out.columns and per_protocol in summary.columns and label

@@ -27,6 +27,7 @@ from fupsim.scenario import Scenario
 
 __all__ = [
     "BY_CAUSE_COLUMNS",
+    "EFFECTS",
     "HEALTH_OUTCOME_COLUMNS",
     "HealthContext",
     "Mortality",
@@ -36,11 +37,27 @@ __all__ = [
     "context_for",
     "discounted_years",
     "draw_death_months",
+    "effect_columns",
     "health_context",
     "mortality_of",
     "outcome_horizon_years",
     "with_deaths",
 ]
+
+
+EFFECTS: dict[str, tuple[str, str, str]] = {
+    "qaly": ("qalys", "qalys_per_patient", "QALYs"),
+    "life_years": ("life_years", "life_years_per_patient", "life-years"),
+    "screen_detected": ("screen_detected", "screen_detected_per_1000", "screen-detected changes"),
+}
+"""``analysis.effect`` → (outcome column, summary column, label): the seam cost-effectiveness
+code reads. The summary column of ``screen_detected`` is per 1,000 people; the others are per
+person."""
+
+
+def effect_columns(scenario: Scenario) -> tuple[str, str, str]:
+    """The outcome column, summary column and label of the scenario's ``analysis.effect``."""
+    return EFFECTS[scenario.analysis.effect]
 
 
 def add_health(frame: pd.DataFrame, context: HealthContext, arm: ArmResult) -> pd.DataFrame:

@@ -246,3 +246,40 @@ def test_effect_choice_names_existing_columns(baseline: fupsim.Scenario) -> None
         sc = fupsim.with_overrides(baseline, {"analysis.effect": effect})
         column, per_protocol, label = effect_columns(sc)
         assert column in out.columns and per_protocol in summary.columns and label
+
+
+def test_late_diagnosis_with_a_limited_excess_hazard_end_to_end(tmp_path: Path) -> None:
+    """Everyone presents at 3 months; constant background hazard μ; the episode kills p, then
+    μ + h for 5 years and μ after. With k0 = μ + ρ and k1 = μ + h + ρ, expected life-years are
+    (1 − e^{−k0 P})/k0 + e^{−k0 P}(1 − p)[(1 − e^{−5 k1})/k1 + e^{−5 k1}(1 − e^{−k0 T'})/k0],
+    T' = 120 − 40 − P − 5, and deaths from the change e^{−μP}[p + (1 − p) h (1 − e^{−5(μ+h)})/(μ+h)]."""
+    mu, h, p, r, age, t_p = 0.02, 0.3, 0.1, 0.03, 40.0, 0.25
+    sc = _vary(
+        analytic_scenario(patients=20_000),
+        {
+            **NO_HARMS,
+            "health.background_mortality": True,
+            "health.life_table": _constant_table(tmp_path, mu),
+            "health.discount_rate": r,
+            "health.test": {
+                "late": {"death": p, "excess_hazard_per_year": h, "excess_hazard_years": 5.0}
+            },
+            "cohort.age": {"dist": "fixed", "value": age},
+            "simulation.horizon_months": 36,
+            "natural_history.test.onset": {"dist": "fixed", "value": 1.0},
+            "natural_history.test.sojourn": {"dist": "fixed", "value": 2.0},
+            "protocol": [{"name": "none", "visits_months": []}],
+        },
+    )
+    out = run_replicate(sc, 0, seed=12, patients=20_000, events=False)[0]
+    rho = math.log1p(r)
+    k0, k1 = mu + rho, mu + h + rho
+    rest = 120 - age - t_p - 5
+    expect = -math.expm1(-k0 * t_p) / k0 + math.exp(-k0 * t_p) * (1 - p) * (
+        -math.expm1(-5 * k1) / k1 + math.exp(-5 * k1) * -math.expm1(-k0 * rest) / k0
+    )
+    ly = out["life_years"].to_numpy()
+    assert abs(ly.mean() - expect) < 4 * ly.std(ddof=1) / math.sqrt(ly.size) + 1e-9
+    deaths = math.exp(-mu * t_p) * (p + (1 - p) * h * -math.expm1(-5 * (mu + h)) / (mu + h))
+    d = out["change_deaths"].to_numpy()
+    assert abs(d.mean() - deaths) < 4 * d.std(ddof=1) / math.sqrt(d.size) + 1e-9

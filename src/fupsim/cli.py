@@ -1,5 +1,8 @@
 """The ``fupsim`` command: parses arguments, calls the library, maps errors to exit codes.
 
+Only the parser and the chosen command are loaded before the command runs, so ``--help`` and
+``--version`` answer at once.
+
 Exit codes: 0 success; 2 bad input (scenario, option, path) with a one-line message naming
 the field, the value and what is allowed; 1 an unexpected failure; 130 interrupted (Ctrl-C);
 143 terminated (SIGTERM, as sent by ``kill``, ``timeout`` and batch schedulers). TERM is
@@ -19,13 +22,10 @@ from types import FrameType
 
 from fupsim import __version__
 from fupsim.commands import COMMANDS
-from fupsim.scenario import ScenarioError
+from fupsim.commands.common import OPTIONS
+from fupsim.errors import ParameterError, ScenarioError, Terminated
 
 __all__ = ["Terminated", "build_parser", "main"]
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM arrived: raised in the main thread so Ctrl-C's clean-up runs for TERM too."""
 
 
 @contextmanager
@@ -91,7 +91,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         # commands that catch the interrupt themselves return 130; TERM's code is 143
         return 143 if terminated and code == 130 else code
     except ScenarioError as err:
-        print(f"fupsim: error: {err}", file=sys.stderr)
+        # a library parameter is reworded as the option that set it (draws -> --draws)
+        message = err.as_option(OPTIONS) if isinstance(err, ParameterError) else str(err)
+        print(f"fupsim: error: {message}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # output piped into e.g. `head`
         sys.stderr.close()

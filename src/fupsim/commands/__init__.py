@@ -1,6 +1,9 @@
-"""Sub-commands of the ``fupsim`` command line: one module per command.
+"""Sub-commands of the ``fupsim`` command line: one module per command, siblings of each other.
 
 Each module defines ``register(subparsers)``, which adds its parser and sets ``func``.
+Command modules import nothing heavy at module level (the simulation, pandas, matplotlib are
+imported when the command runs), and never import each other: what they share lives in
+:mod:`fupsim.commands.common`.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from fupsim.commands import (
     cohort,
     compare,
     design,
+    diff,
     owsa,
     psa,
     report,
@@ -19,7 +23,7 @@ from fupsim.commands import (
     validate,
 )
 
-COMMANDS = [validate, cohort, run, compare]
+COMMANDS = [validate, diff, cohort, run, compare]
 COMMANDS += [sweep, owsa, psa, sobol]
 COMMANDS += [report]
 COMMANDS += [capacity]

@@ -5,11 +5,8 @@ from __future__ import annotations
 import argparse
 import math
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
-from fupsim.capacity import required_slots
 from fupsim.commands.common import (
     add_execution_args,
     add_force_arg,
@@ -17,9 +14,10 @@ from fupsim.commands.common import (
     print_table,
     scenario_from_args,
 )
-from fupsim.experiment import run
-from fupsim.output import atomic_directory, check_out_dir, manifest, write_json
-from fupsim.scenario import Scenario, ScenarioError
+from fupsim.errors import ScenarioError
+
+if TYPE_CHECKING:
+    from fupsim.scenario import Scenario
 
 REQUIRED_COLUMNS: dict[str, str] = {
     "protocol": "protocol name",
@@ -51,6 +49,10 @@ def register(sub: Any) -> None:
 
 
 def _p95(args: argparse.Namespace) -> Any:
+    import pandas as pd
+
+    from fupsim.experiment import run
+
     def p95_wait(scenario: Scenario) -> float:
         result = run(
             scenario,
@@ -69,6 +71,11 @@ def _p95(args: argparse.Namespace) -> Any:
 
 
 def _run(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from fupsim.capacity import required_slots
+    from fupsim.output import atomic_directory, check_out_dir, manifest, write_json
+
     out = check_out_dir(args.out, force=args.force)
     scenario = scenario_from_args(args)
     cap = scenario.capacity

@@ -6,16 +6,13 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from fupsim.cohort import draw_cohort
 from fupsim.commands.common import (
     add_scenario_args,
     non_negative_int,
     positive_int,
     scenario_from_args,
 )
-from fupsim.output import atomic_file
-from fupsim.rng import replicate_streams
-from fupsim.scenario import ScenarioError
+from fupsim.errors import ScenarioError
 
 
 def register(sub: Any) -> None:
@@ -37,6 +34,11 @@ def register(sub: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from fupsim.cohort import draw_cohort
+    from fupsim.output import atomic_file
+    from fupsim.rng import replicate_streams
+    from fupsim.workup import index_workup, workup_frame
+
     out = Path(args.out)
     if out.suffix.lower() not in (".parquet", ".csv"):
         raise ScenarioError(f"--out {args.out!r}: the file must end in .parquet or .csv")
@@ -46,8 +48,10 @@ def _run(args: argparse.Namespace) -> int:
         )
     scenario = scenario_from_args(args)
     seed = scenario.simulation.seed if args.seed is None else args.seed
-    cohort = draw_cohort(scenario, replicate_streams(seed, args.replicate), args.patients)
-    frame = cohort.to_frame()
+    streams = replicate_streams(seed, args.replicate)
+    cohort = draw_cohort(scenario, streams, args.patients)
+    workup = index_workup(scenario, cohort, streams)
+    frame = cohort.to_frame().merge(workup_frame(workup), on="patient_id")
     with atomic_file(out) as tmp:
         if out.suffix.lower() == ".csv":
             frame.to_csv(tmp, index=False, float_format="%.6f")

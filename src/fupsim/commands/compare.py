@@ -7,9 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from fupsim.commands.common import print_table
-from fupsim.experiment import load_run
-from fupsim.scenario import ScenarioError
-from fupsim.stats import OUTPUT_FILES, compare
+from fupsim.errors import ScenarioError
 
 NEEDED = ("manifest.json", "outcomes.parquet")
 ICER_SHOWN = [
@@ -36,8 +34,8 @@ def register(sub: Any) -> None:
         "intervals, McNemar for binary outcomes, Holm-adjusted p-values, a GEE over all "
         "protocols, non-inferiority of each less intensive protocol against the reference, "
         "cumulative detection curves with log-rank tests, and ICERs with dominance. Writes "
-        + ", ".join(OUTPUT_FILES)
-        + " into RUN_DIR (each file atomically). See docs/compare.md for every column.",
+        "its tables (comparison.csv, icer.csv, models.txt and more) into RUN_DIR, each file "
+        "atomically. See docs/compare.md for every file and column.",
     )
     p.add_argument("run_dir", metavar="RUN_DIR", help="folder written by 'fupsim run --out'")
     p.add_argument(
@@ -53,6 +51,9 @@ def register(sub: Any) -> None:
 
 
 def _compare(args: argparse.Namespace) -> int:
+    from fupsim.experiment import load_run
+    from fupsim.stats import OUTPUT_FILES, compare
+
     if args.gee_patients < 2:
         raise ScenarioError(f"--gee-patients {args.gee_patients}: must be at least 2")
     run_dir = Path(args.run_dir)

@@ -5,60 +5,20 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from fupsim.commands.common import positive_int, print_table, show_progress
-from fupsim.commands.sweep import (
+from fupsim.commands.common import (
     POINTS_NOTE,
+    add_outcome_args,
     add_point_args,
     interrupted,
+    outcome_settings,
     point_setup,
+    positive_int,
+    print_table,
+    show_progress,
     write_results,
 )
-from fupsim.plots.sensitivity import plot_tornado
-from fupsim.scenario import SWEEP_OUTCOMES, Scenario
-from fupsim.sensitivity.owsa import owsa, settings_for
 
-
-def outcome_settings(scenario: Scenario, args: argparse.Namespace) -> Any:
-    """The outcome settings named by :func:`add_outcome_args`' options (scenario defaults)."""
-    return settings_for(
-        scenario,
-        outcome=args.outcome,
-        protocol=args.protocol,
-        comparator=args.comparator,
-        wtp=args.wtp,
-    )
-
-
-def add_outcome_args(p: argparse.ArgumentParser) -> None:
-    """--outcome, --protocol, --comparator, --wtp (shared with ``sobol``)."""
-    p.add_argument(
-        "--outcome",
-        choices=SWEEP_OUTCOMES,
-        help="outcome to rank parameters by (default: sweep.outcome, else cost_per_patient)",
-    )
-    p.add_argument(
-        "--protocol",
-        help="protocol whose outcome is ranked "
-        "(default: sweep.protocol, analysis.reference_protocol, else the first)",
-    )
-    p.add_argument(
-        "--comparator",
-        help="comparator for incremental_cost_per_detection "
-        "(default: sweep.comparator, else the last protocol)",
-    )
-    p.add_argument(
-        "--wtp",
-        type=float,
-        help="willingness to pay per unit of effect for net benefit and the preferred protocol "
-        "(default: sweep.wtp, else the middle of analysis.willingness_to_pay)",
-    )
-    p.add_argument(
-        "--parameter",
-        action="append",
-        default=[],
-        metavar="KEY",
-        help="only this ranged parameter (repeatable; default: every parameter with a range)",
-    )
+__all__ = ["register"]
 
 
 def register(sub: Any) -> None:
@@ -84,6 +44,9 @@ def register(sub: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from fupsim.plots.sensitivity import plot_tornado
+    from fupsim.sensitivity.owsa import owsa
+
     scenario, size, store, out = point_setup(args)
     settings = outcome_settings(scenario, args)
     try:
@@ -98,8 +61,8 @@ def _run(args: argparse.Namespace) -> int:
             scheduler=args.scheduler,
             progress=show_progress(args),
         )
-    except KeyboardInterrupt:
-        return interrupted(store)
+    except KeyboardInterrupt as stop:
+        return interrupted(store.folder, stop)
     write_results(
         out,
         "owsa",

@@ -13,7 +13,6 @@ from fupsim.commands.common import (
     run_from_args,
     scenario_from_args,
 )
-from fupsim.output import check_out_dir
 
 SHOWN = [
     "protocol",
@@ -47,6 +46,8 @@ def register(sub: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from fupsim.output import check_out_dir
+
     out = check_out_dir(args.out, force=args.force)
     scenario = scenario_from_args(args)
     result = run_from_args(scenario, args, events=not args.no_events)

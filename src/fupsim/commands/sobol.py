@@ -5,17 +5,20 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from fupsim.commands.common import positive_int, print_table, show_progress
-from fupsim.commands.owsa import add_outcome_args, outcome_settings
-from fupsim.commands.sweep import (
+from fupsim.commands.common import (
     POINTS_NOTE,
+    add_outcome_args,
     add_point_args,
     interrupted,
+    outcome_settings,
     point_setup,
+    positive_int,
+    print_table,
+    show_progress,
     write_results,
 )
-from fupsim.plots.sensitivity import plot_sobol
-from fupsim.sensitivity.sobol import sobol
+
+__all__ = ["register"]
 
 
 def register(sub: Any) -> None:
@@ -41,6 +44,9 @@ def register(sub: Any) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from fupsim.plots.sensitivity import plot_sobol
+    from fupsim.sensitivity.sobol import sobol
+
     scenario, size, store, out = point_setup(args)
     settings = outcome_settings(scenario, args)
     try:
@@ -55,8 +61,8 @@ def _run(args: argparse.Namespace) -> int:
             scheduler=args.scheduler,
             progress=show_progress(args),
         )
-    except KeyboardInterrupt:
-        return interrupted(store)
+    except KeyboardInterrupt as stop:
+        return interrupted(store.folder, stop)
     write_results(
         out,
         "sobol",

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from fupsim.commands.common import scenario_from_args
-from fupsim.scenario import Scenario, ScenarioError
+from fupsim.errors import ScenarioError
 
 
 def register(sub: Any) -> None:
@@ -32,17 +32,6 @@ def register(sub: Any) -> None:
     p.set_defaults(func=_run)
 
 
-def _flatten(prefix: str, value: Any, out: dict[str, Any]) -> None:
-    if isinstance(value, dict) and "dist" not in value:
-        for k, v in value.items():
-            _flatten(f"{prefix}.{k}" if prefix else str(k), v, out)
-    elif isinstance(value, list) and value and isinstance(value[0], dict):
-        for item in value:
-            _flatten(f"{prefix}.{item.get('name', '?')}", item, out)
-    else:
-        out[prefix] = value
-
-
 def _fmt(v: Any) -> str:
     if isinstance(v, dict) and "dist" in v:
         return "{" + ", ".join(f"{k}={x}" for k, x in v.items()) + "}"
@@ -50,6 +39,9 @@ def _fmt(v: Any) -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from fupsim.scenario import Scenario
+    from fupsim.scenario.diff import flatten
+
     if args.schema:
         print(json.dumps(Scenario.model_json_schema(by_alias=True), indent=2))
         return 0
@@ -61,8 +53,7 @@ def _run(args: argparse.Namespace) -> int:
         print(json.dumps(data, indent=2))
         return 0
     unc = data.pop("uncertainty", {})
-    flat: dict[str, Any] = {}
-    _flatten("", data, flat)
+    flat = flatten(data)
     width = max(len(k) for k in flat)
     print(
         f"scenario {scenario.meta.name!r}: valid ({len(scenario.protocol)} protocols, "

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from fupsim.scenario import ScenarioError
+from fupsim.errors import ParameterError
 
 __all__ = ["map_tasks"]
 
@@ -162,12 +162,12 @@ def _map_dask(
     try:
         from distributed import Client, as_completed
     except ImportError as err:  # pragma: no cover - a declared dependency
-        raise ScenarioError("--scheduler needs the 'distributed' package") from err
+        raise ParameterError("scheduler", repr(address), "needs the 'distributed' package") from err
     try:
         client = Client(address, timeout="10s")
     except OSError as err:
-        raise ScenarioError(
-            f"--scheduler {address!r}: no Dask scheduler answered ({err})"
+        raise ParameterError(
+            "scheduler", repr(address), f"no Dask scheduler answered ({err})"
         ) from None
     with client:
         futures = client.map(fn, list(tasks), pure=False)

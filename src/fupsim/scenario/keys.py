@@ -12,11 +12,9 @@ import tomllib
 from collections.abc import Iterable
 from typing import Any
 
+from fupsim.errors import ParameterError, ScenarioError
+
 __all__ = ["ScenarioError", "apply_override", "key_parts", "lookup", "parse_overrides"]
-
-
-class ScenarioError(ValueError):
-    """Bad input: the message is one line naming the field, the value and what is allowed."""
 
 
 def _list_step(items: list[Any], parts: list[str], i: int) -> tuple[int, int]:
@@ -76,8 +74,10 @@ def parse_overrides(items: Iterable[str]) -> dict[str, Any]:
         key, sep, raw = item.partition("=")
         key = key.strip()
         if not sep or not key or any(not p for p in key.split(".")):
-            raise ScenarioError(
-                f"--set {item!r}: expected dotted.key=value, e.g. ultrasound.specificity=0.97"
+            raise ParameterError(
+                "overrides",
+                repr(item),
+                "expected dotted.key=value, e.g. ultrasound.specificity=0.97",
             )
         out[key] = _parse_value(raw.strip())
     return out
@@ -100,7 +100,7 @@ def apply_override(data: dict[str, Any], key: str, value: Any) -> None:
                 index, used = _list_step(node, parts, i)
             except KeyError:
                 where = ".".join(parts[: i + 1])
-                raise ScenarioError(f"--set {key}: {where} matches no list entry") from None
+                raise ParameterError("overrides", key, f"{where} matches no list entry") from None
             if i + used == len(parts):
                 node[index] = value
                 return
@@ -112,4 +112,4 @@ def apply_override(data: dict[str, Any], key: str, value: Any) -> None:
             node, i = node.setdefault(parts[i], {}), i + 1
         else:
             where = ".".join(parts[:i])
-            raise ScenarioError(f"--set {key}: {where} is a value, not a table")
+            raise ParameterError("overrides", key, f"{where} is a value, not a table")

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fupsim.errors import ParameterError
 from fupsim.scenario import (
     MAX_GRID_POINTS,
     SIZE_KEYS,
@@ -65,7 +66,7 @@ def expand_spec(key: str, spec: Sequence[Any] | str) -> list[Any]:
     if not isinstance(spec, str):
         values = list(spec)
         if not values:
-            raise ScenarioError(f"--vary {key}: no values given")
+            raise ParameterError("vary", key, "no values given")
         return values
     parts = spec.split(":")
     try:
@@ -73,12 +74,12 @@ def expand_spec(key: str, spec: Sequence[Any] | str) -> list[Any]:
             raise ValueError
         lo, hi, n = float(parts[0]), float(parts[1]), int(parts[2])
     except ValueError:
-        raise ScenarioError(f"--vary {key}={spec}: expected lo:hi:n, e.g. 0.5:0.9:5") from None
+        raise ParameterError("vary", f"{key}={spec}", "expected lo:hi:n, e.g. 0.5:0.9:5") from None
     if n < 1 or not (np.isfinite(lo) and np.isfinite(hi)):
-        raise ScenarioError(f"--vary {key}={spec}: n must be at least 1 and lo, hi finite")
+        raise ParameterError("vary", f"{key}={spec}", "n must be at least 1 and lo, hi finite")
     if n > MAX_GRID_POINTS:
-        raise ScenarioError(
-            f"--vary {key}={spec}: n = {n:,} values; at most {MAX_GRID_POINTS:,} allowed"
+        raise ParameterError(
+            "vary", f"{key}={spec}", f"n = {n:,} values; at most {MAX_GRID_POINTS:,} allowed"
         )
     if n == 1:
         return [_clean(lo)]
@@ -98,12 +99,14 @@ def parse_vary(items: Iterable[str]) -> dict[str, list[Any]]:
         key, sep, raw = item.partition("=")
         key, raw = key.strip(), raw.strip()
         if not sep or not key or not raw or any(not p for p in key.split(".")):
-            raise ScenarioError(
-                f"--vary {item!r}: expected dotted.key=a,b,c or dotted.key=lo:hi:n, "
-                "e.g. ultrasound.sensitivity=0.5:0.9:5"
+            raise ParameterError(
+                "vary",
+                repr(item),
+                "expected dotted.key=a,b,c or dotted.key=lo:hi:n, "
+                "e.g. ultrasound.sensitivity=0.5:0.9:5",
             )
         if key in out:
-            raise ScenarioError(f"--vary {key}: given twice; give each parameter once")
+            raise ParameterError("vary", key, "given twice; give each parameter once")
         if key in SIZE_KEYS:
             raise ScenarioError(size_key_message(f"--vary {key}", key))
         if ":" in raw and "," not in raw:
@@ -111,7 +114,7 @@ def parse_vary(items: Iterable[str]) -> dict[str, list[Any]]:
         else:
             out[key] = [_toml_value(v.strip()) for v in raw.split(",") if v.strip()]
             if not out[key]:
-                raise ScenarioError(f"--vary {item!r}: no values given")
+                raise ParameterError("vary", repr(item), "no values given")
     return out
 
 
@@ -126,7 +129,9 @@ def grid_overrides(
         If a key names no parameter or the grid is larger than :data:`MAX_GRID_POINTS`.
     """
     if not vary:
-        raise ScenarioError("--vary: no parameters to vary (give --vary or a [sweep] vary table)")
+        raise ParameterError(
+            "vary", "", "no parameters to vary (give vary values or a [sweep] vary table)"
+        )
     values = {}
     for key, spec in vary.items():
         if key in SIZE_KEYS:
@@ -135,8 +140,8 @@ def grid_overrides(
         values[key] = expand_spec(key, spec)
     total = int(np.prod([len(v) for v in values.values()]))
     if total > MAX_GRID_POINTS:
-        raise ScenarioError(
-            f"--vary: the grid has {total:,} points; at most {MAX_GRID_POINTS:,} allowed"
+        raise ParameterError(
+            "vary", "", f"the grid has {total:,} points; at most {MAX_GRID_POINTS:,} allowed"
         )
     keys = list(values)
     return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*values.values())]

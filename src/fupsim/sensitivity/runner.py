@@ -23,9 +23,10 @@ from typing import Any
 
 import pandas as pd
 
+from fupsim.errors import ParameterError
 from fupsim.experiment import map_tasks, run_replicate
 from fupsim.metrics import summarise
-from fupsim.scenario import Scenario, ScenarioError
+from fupsim.scenario import Scenario
 from fupsim.sensitivity.store import PointStore, decode_summary, encode_summary, point_key
 
 __all__ = ["PointRun", "PointSize", "run_points", "simulate_point"]
@@ -45,9 +46,9 @@ class PointSize:
     def __post_init__(self) -> None:
         for name in ("replications", "patients"):
             if getattr(self, name) < 1:
-                raise ScenarioError(f"--{name} {getattr(self, name)}: must be at least 1")
+                raise ParameterError(name, str(getattr(self, name)), "must be at least 1")
         if self.seed < 0:
-            raise ScenarioError(f"--seed {self.seed}: must be 0 or more")
+            raise ParameterError("seed", str(self.seed), "must be 0 or more")
 
 
 @dataclass(frozen=True)

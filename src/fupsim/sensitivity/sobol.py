@@ -22,6 +22,7 @@ import pandas as pd
 from SALib.analyze import sobol as sobol_analyze
 from SALib.sample import sobol as sobol_sample
 
+from fupsim.errors import ParameterError
 from fupsim.scenario import Scenario, ScenarioError, get_value
 from fupsim.sensitivity.grid import build_points, check_points
 from fupsim.sensitivity.owsa import OwsaSettings, outcome_table, owsa_parameters, settings_for
@@ -59,7 +60,7 @@ def sobol_design(bounds: dict[str, tuple[float, float]], samples: int, seed: int
         If ``samples`` is not a power of 2 or a range is empty.
     """
     if samples < 2 or samples & (samples - 1):
-        raise ScenarioError(f"--samples {samples}: must be a power of 2 (e.g. 64, 128, 256)")
+        raise ParameterError("samples", str(samples), "must be a power of 2 (e.g. 64, 128, 256)")
     for name, (lo, hi) in bounds.items():
         if not hi > lo:
             raise ScenarioError(
@@ -175,7 +176,7 @@ def sobol(
                 "with --parameter"
             )
     if samples < 2 or samples & (samples - 1):
-        raise ScenarioError(f"--samples {samples}: must be a power of 2 (e.g. 64, 128, 256)")
+        raise ParameterError("samples", str(samples), "must be a power of 2 (e.g. 64, 128, 256)")
     check_points(scenario, samples * (len(bounds) + 2), size, f"--samples {samples:,}")
     x = sobol_design(bounds, samples, size.seed)
     ints = {

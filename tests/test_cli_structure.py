@@ -1,0 +1,86 @@
+"""The command line's structure: library errors name parameters and the CLI speaks options;
+an interrupt says what stopped it; ``--version`` answers without loading the model."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import fupsim
+import fupsim.commands.validate as validate_command
+from fupsim.cli import main
+from fupsim.commands.common import OPTIONS, interrupted
+from fupsim.errors import ParameterError, ScenarioError, Terminated
+from fupsim.scenario import parse_overrides
+
+
+def test_parameter_error_reads_as_library_or_as_option() -> None:
+    err = ParameterError("replications", "0", "must be at least 1")
+    assert isinstance(err, ScenarioError)
+    assert str(err) == "replications = 0: must be at least 1"
+    assert (
+        err.as_option({"replications": "--replications"}) == "--replications 0: must be at least 1"
+    )
+    assert err.as_option({}) == str(err)  # unknown to the caller: left as the library said it
+
+
+def test_library_errors_name_parameters_not_options(tmp_path: Path) -> None:
+    scenario = fupsim.load_scenario(Path(__file__).parents[1] / "scenarios" / "baseline.toml")
+    with pytest.raises(ParameterError, match=r"^replications = 0: ") as caught:
+        fupsim.run(scenario, replications=0)
+    assert "--" not in str(caught.value)
+    with pytest.raises(ParameterError, match=r"^overrides = 'nokey': expected dotted.key=value"):
+        parse_overrides(["nokey"])
+
+
+def test_the_cli_rewords_a_parameter_as_its_option(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def fail(args: object) -> int:
+        raise ParameterError("draws", "0", "must be at least 1")
+
+    monkeypatch.setattr(validate_command, "_run", fail)
+    assert main(["validate", "x.toml"]) == 2
+    assert capsys.readouterr().err == "fupsim: error: --draws 0: must be at least 1\n"
+
+
+def test_set_errors_are_worded_as_set(capsys: pytest.CaptureFixture[str]) -> None:
+    baseline = str(Path(__file__).parents[1] / "scenarios" / "baseline.toml")
+    assert main(["validate", baseline, "--set", "nokey"]) == 2
+    assert capsys.readouterr().err.startswith("fupsim: error: --set 'nokey': expected dotted")
+
+
+def test_every_option_name_is_an_option() -> None:
+    assert all(flag.startswith("--") and " " not in flag for flag in OPTIONS.values())
+
+
+@pytest.mark.parametrize(
+    ("cause", "word"), [(KeyboardInterrupt(), "interrupted"), (Terminated(), "terminated")]
+)
+def test_interrupted_says_what_stopped_it(
+    tmp_path: Path, cause: BaseException, word: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    points = tmp_path / "points"
+    (points / "ab").mkdir(parents=True)
+    for name in ("1.json", "2.json"):
+        (points / "ab" / name).write_text("{}")
+    assert interrupted(points, cause) == 130
+    err = capsys.readouterr().err
+    assert err.startswith(f"fupsim: {word}") and "2 finished point(s)" in err
+    assert ("SIGTERM" in err) == (word == "terminated")
+
+
+def test_version_and_help_answer_from_a_fresh_process() -> None:
+    for flag in ("--version", "--help"):
+        done = subprocess.run(
+            [sys.executable, "-m", "fupsim.cli", flag],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        assert "fupsim" in done.stdout
+    assert "diff" in done.stdout  # the new command is listed

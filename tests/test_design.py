@@ -160,7 +160,7 @@ def test_cli_writes_every_file(tmp_path: object) -> None:
     for name in (*fupsim.DesignResult.FILES, "frontier.png", "best_by_wtp.png"):
         assert (out / name).is_file(), name
     cands = pd.read_csv(out / "candidates.csv")
-    assert {"no-follow-up", "us-3m", "q6m-24m", "v3-6-12-24", "q6m-24m-stop2"} <= set(
+    assert {"no-follow-up", "us-3m", "q12m-24m", "v3-6-12-24", "q6m-24m-stop2"} <= set(
         cands["candidate"]
     )
 

@@ -18,7 +18,7 @@ from fupsim.commands.common import (
 )
 from fupsim.design import DesignResult, design, load_design
 from fupsim.output import check_out_dir
-from fupsim.plots.design import plot_best_by_wtp, plot_design_frontier
+from fupsim.plots.design import plot_best_by_wtp, plot_design_ceaf, plot_design_frontier
 from fupsim.sensitivity.store import PointStore
 
 
@@ -71,6 +71,10 @@ def register(sub: Any) -> None:
     p.add_argument("--effect", help="qaly, life_years, screen_detected or an outcome column")
     p.add_argument("--max-replications", type=int, help="replicate budget of the refinement")
     p.add_argument("--no-refine", action="store_true", help="no re-evaluation of near-ties")
+    p.add_argument(
+        "--psa-draws", type=int, help="PSA draws over the top candidates (design_ceaf.csv)"
+    )
+    p.add_argument("--psa-top", type=int, help="candidates per WTP the PSA plays (default 5)")
     add_force_arg(p)
     p.set_defaults(func=_run)
 
@@ -87,13 +91,15 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
             ("effect", args.effect),
             ("max_replications", args.max_replications),
             ("refine", False if args.no_refine else None),
+            ("psa_draws", args.psa_draws),
+            ("psa_top", args.psa_top),
         )
         if value is not None
     }
 
 
 def figures(result: DesignResult) -> Any:
-    """A writer of ``frontier.png`` and ``best_by_wtp.png`` into a folder."""
+    """A writer of ``frontier.png``, ``best_by_wtp.png`` (and ``design_ceaf.png``) into a folder."""
     cur = result.scenario.costs.currency
     effect = str(result.manifest.get("effect", "effect"))
 
@@ -110,6 +116,10 @@ def figures(result: DesignResult) -> Any:
         fig = Figure(figsize=(7.5, 4.8), layout="constrained")
         plot_best_by_wtp(result.best_by_wtp, currency=cur, ax=fig.subplots())
         fig.savefig(folder / "best_by_wtp.png", dpi=120)
+        if result.ceaf is not None:
+            fig = Figure(figsize=(7.5, 4.8), layout="constrained")
+            plot_design_ceaf(result.ceaf, currency=cur, ax=fig.subplots())
+            fig.savefig(folder / "design_ceaf.png", dpi=120)
 
     return draw
 

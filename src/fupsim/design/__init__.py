@@ -20,20 +20,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fupsim.design.candidates import Candidate, candidate_table, generate_candidates
-from fupsim.design.evaluate import QUANTITIES, Q, Sums, evaluate, preflight
-from fupsim.design.select import (
-    best_per_stratum,
-    kn_screen,
-    kn_start,
-    net_benefit,
-    paired_gap,
-    policy_units,
-    probability_best,
-    scaled_residuals,
-    standard_error,
+from fupsim.design.best import BEST_COLUMNS, best_by_wtp
+from fupsim.design.candidates import candidate_table, generate_candidates
+from fupsim.design.evaluate import Q, Sums, evaluate, preflight
+from fupsim.design.psa import CEAF_COLUMNS, check_psa, psa_over_designs, top_candidates
+from fupsim.design.select import kn_screen, kn_start, net_benefit
+from fupsim.design.spec import (
+    DesignSpec,
+    design_spec,
+    effect_column,
+    indifference,
+    load_design,
+    wtp_values,
 )
-from fupsim.design.spec import DesignSpec, design_spec, load_design
 from fupsim.economics import icer_table
 from fupsim.output import atomic_directory, manifest, write_json
 from fupsim.scenario import Scenario, ScenarioError
@@ -41,6 +40,7 @@ from fupsim.sensitivity.store import PointStore
 
 __all__ = [
     "BEST_COLUMNS",
+    "CEAF_COLUMNS",
     "DesignResult",
     "DesignSpec",
     "design",
@@ -70,28 +70,6 @@ METRICS: dict[str, tuple[str, float, str]] = {
 }
 """Columns of ``candidates.csv`` beyond the candidate's description (each with ``_se``)."""
 
-BEST_COLUMNS: dict[str, str] = {
-    "wtp": "willingness to pay, currency per unit of effect",
-    "best": "candidate with the highest expected net benefit",
-    "family": "its family",
-    "status": "its status on the frontier (always 'frontier' unless estimates tie)",
-    "expected_nb": "its expected net benefit per person, currency",
-    "expected_nb_se": "standard error (paired units)",
-    "probability_best": "probability that it really is the best (normal approximation)",
-    "contenders": "candidates still in contention after the Kim-Nelson screening",
-    "replications": "replicates behind the best's estimate",
-    "runner_up": "next best candidate",
-    "gap_to_runner_up": "best minus runner-up net benefit per person",
-    "gap_to_runner_up_se": "paired standard error of that gap",
-    "article_best": "the best of the scenario's own (the article's) protocols",
-    "gain_over_article": "best minus article_best net benefit per person",
-    "gain_over_article_se": "paired standard error of that gain",
-    "stratified_nb": "expected net benefit of the best stratified policy (first stage)",
-    "stratified_gain": "stratified policy minus the best uniform schedule (first stage)",
-    "stratified_gain_se": "paired standard error of that gain",
-}
-"""Columns of ``best_by_wtp.csv``."""
-
 
 @dataclass(frozen=True)
 class DesignResult:
@@ -108,10 +86,16 @@ class DesignResult:
         ``best_by_wtp.csv``: :data:`BEST_COLUMNS`.
     strata : DataFrame or None
         ``strata.csv``: per WTP and stratum, the chosen schedule (only with ``strata``).
+    ceaf : DataFrame or None
+        ``design_ceaf.csv``: probability that each top candidate is optimal under parameter
+        uncertainty, per WTP (only with ``psa_draws``; :data:`CEAF_COLUMNS`).
+    psa : DataFrame or None
+        ``design_psa.csv``: cost and effect of each top candidate per parameter draw.
     manifest : dict
     """
 
     FILES = ("candidates.csv", "frontier.csv", "best_by_wtp.csv", "design_manifest.json")
+    OPTIONAL_FILES = ("strata.csv", "design_ceaf.csv", "design_psa.csv")
 
     scenario: Scenario
     spec: DesignSpec
@@ -119,6 +103,8 @@ class DesignResult:
     frontier: pd.DataFrame
     best_by_wtp: pd.DataFrame
     strata: pd.DataFrame | None = None
+    ceaf: pd.DataFrame | None = None
+    psa: pd.DataFrame | None = None
     manifest: dict[str, Any] = field(default_factory=dict)
 
     def summary(self) -> pd.DataFrame:
@@ -132,14 +118,21 @@ class DesignResult:
         force: bool = False,
         extra: Callable[[Path], None] | None = None,
     ) -> Path:
-        """Write :attr:`FILES` (and ``strata.csv``) as one unit; ``extra(folder)`` adds more
-        (the command's figures). A point store already in ``out`` is kept."""
+        """Write :attr:`FILES` (and those of :attr:`OPTIONAL_FILES` it has) as one unit;
+        ``extra(folder)`` adds more (the command's figures). A point store already in ``out``
+        is kept."""
+        tables = {
+            "candidates.csv": self.candidates,
+            "frontier.csv": self.frontier,
+            "best_by_wtp.csv": self.best_by_wtp,
+            "strata.csv": self.strata,
+            "design_ceaf.csv": self.ceaf,
+            "design_psa.csv": self.psa,
+        }
         with atomic_directory(out, force=force) as tmp:
-            self.candidates.to_csv(tmp / "candidates.csv", index=False, float_format="%.10g")
-            self.frontier.to_csv(tmp / "frontier.csv", index=False, float_format="%.10g")
-            self.best_by_wtp.to_csv(tmp / "best_by_wtp.csv", index=False, float_format="%.10g")
-            if self.strata is not None:
-                self.strata.to_csv(tmp / "strata.csv", index=False, float_format="%.10g")
+            for name, frame in tables.items():
+                if frame is not None:
+                    frame.to_csv(tmp / name, index=False, float_format="%.10g")
             if extra is not None:
                 extra(tmp)
             write_json(tmp / "design_manifest.json", self.manifest)
@@ -212,8 +205,10 @@ def design(
     n = sim.patients if patients is None else patients
     if reps0 < 1 or n < 1 or seed < 0:
         raise ScenarioError("--replications and --patients must be at least 1, --seed at least 0")
-    effect = spec.effect_column(scenario)
-    wtps = spec.wtp(scenario)
+    effect = effect_column(spec, scenario)
+    wtps = wtp_values(spec, scenario)
+    deltas = {w: indifference(spec, scenario, w) for w in wtps}
+    check_psa(scenario, spec)
     cands = generate_candidates(scenario, spec)
     layout = preflight(scenario, spec, effect, seed, n)
     sums = Sums(layout.labels, spec.batches_per_replicate, {})
@@ -236,9 +231,7 @@ def design(
     for w in wtps:
         nb, z = net_benefit(first, w)
         states[w] = kn_start(z, alpha=alpha)
-        alive[w] = kn_screen(
-            nb, np.ones(k, bool), states[w], units=z.shape[1], delta=spec.indifference_per_patient
-        )
+        alive[w] = kn_screen(nb, np.ones(k, bool), states[w], units=z.shape[1], delta=deltas[w])
     used = reps0
     budget = spec.max_replications or 4 * reps0
     per_round = spec.replications_per_round or max(2, workers or os.cpu_count() or 1)
@@ -257,9 +250,7 @@ def design(
                 nb_a, z_a = net_benefit(sums.cube(idx, range(used)), w)
                 nb = np.full(k, -np.inf)
                 nb[idx] = nb_a
-                alive[w] = kn_screen(
-                    nb, alive[w], states[w], units=z_a.shape[1], delta=spec.indifference_per_patient
-                )
+                alive[w] = kn_screen(nb, alive[w], states[w], units=z_a.shape[1], delta=deltas[w])
     table = candidate_table(cands, sim.horizon_months)
     rows = []
     for c in everyone:
@@ -273,7 +264,37 @@ def design(
         effect="effect_per_patient",
         wtp=wtps,
     )
-    best, strata = _best_by_wtp(cands, sums, alive, wtps, used, reps0, frontier, seed)
+    best, strata = best_by_wtp(
+        cands,
+        sums,
+        alive=alive,
+        deltas=deltas,
+        reps0=reps0,
+        frontier=frontier,
+        confidence=spec.confidence,
+        seed=seed,
+    )
+    ceaf = draws = None
+    psa_stats: dict[str, float] = {}
+    if spec.psa_draws:
+        means = {}
+        for w in wtps:
+            own = [net_benefit(sums.cube([c], sums.replicates_of(c)), w)[0][0] for c in everyone]
+            means[w] = np.array(own)
+        draws, ceaf, psa_stats = psa_over_designs(
+            scenario,
+            spec,
+            cands,
+            top_candidates(means, spec.psa_top),
+            wtps=wtps,
+            effect=effect,
+            seed=seed,
+            patients=n,
+            store=store,
+            workers=workers,
+            scheduler=scheduler,
+            progress=progress,
+        )
     record = manifest(
         "design",
         scenario.resolved(),
@@ -284,103 +305,9 @@ def design(
         design=spec.model_dump(mode="json"),
         candidates=k,
         refinement_rounds=rounds,
-        tasks_run=int(stats["tasks"]),
-        tasks_reused=int(stats["reused"]),
+        indifference_per_patient={str(w): d for w, d in deltas.items()},
+        tasks_run=int(stats["tasks"] + psa_stats.get("tasks", 0)),
+        tasks_reused=int(stats["reused"] + psa_stats.get("reused", 0)),
         workers=workers or os.cpu_count(),
     )
-    return DesignResult(scenario, spec, table, frontier, best, strata, record)
-
-
-def _best_by_wtp(
-    cands: list[Candidate],
-    sums: Sums,
-    alive: dict[float, np.ndarray],
-    wtps: list[float],
-    used: int,
-    reps0: int,
-    frontier: pd.DataFrame,
-    seed: int,
-) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    """Rows of ``best_by_wtp.csv`` and, with strata, of ``strata.csv``."""
-    rng = np.random.default_rng(np.random.SeedSequence([seed, 14]))
-    status = dict(zip(frontier["candidate"], frontier["status"], strict=True))
-    k = len(cands)
-    everyone = list(range(k))
-    first = sums.cube(everyone, range(reps0))
-    article = [i for i, c in enumerate(cands) if c.article]
-    rows, strata_rows = [], []
-    own = [sums.replicates_of(c) for c in everyone]
-    cubes = [sums.cube([c], own[c]) for c in everyone]
-    units = max(cube.shape[1] for cube in cubes)
-    for w in wtps:
-        pairs = [net_benefit(cube, w) for cube in cubes]
-        nb = np.array([p[0][0] for p in pairs])
-        zs = np.stack([scaled_residuals(p[1][0], units) for p in pairs])
-        b = int(np.argmax(nb))
-        prob = probability_best(nb, zs, rng=rng)
-        row: dict[str, Any] = {
-            "wtp": w,
-            "best": cands[b].name,
-            "family": cands[b].family,
-            "status": status[cands[b].name],
-            "expected_nb": float(nb[b]),
-            "expected_nb_se": float(standard_error(pairs[b][1][0])),
-            "probability_best": float(prob[b]),
-            "contenders": int(alive[w].sum()),
-            "replications": len(own[b]),
-        }
-        nb0, _ = net_benefit(first, w)
-        rest = [i for i in np.argsort(-nb, kind="stable") if i != b]
-        if rest:
-            r = int(rest[0])
-            common = range(min(len(own[r]), len(own[b])))
-            pair_nb, pair_z = net_benefit(sums.cube([b, r], common), w)
-            gap, gap_se = paired_gap(pair_nb, pair_z, 0, 1)
-            row |= {
-                "runner_up": cands[r].name,
-                "gap_to_runner_up": gap,
-                "gap_to_runner_up_se": gap_se,
-            }
-        if article:
-            a = max(article, key=lambda i: nb[i])
-            common = range(min(len(own[a]), len(own[b])))
-            pair_nb, pair_z = net_benefit(sums.cube([b, a], common), w)
-            gain, gain_se = paired_gap(pair_nb, pair_z, 0, 1)
-            row |= {
-                "article_best": cands[a].name,
-                "gain_over_article": gain,
-                "gain_over_article_se": gain_se,
-            }
-        if len(sums.strata) > 1:
-            choice, nb_s = best_per_stratum(first, w)
-            uniform = int(np.argmax(nb0))
-            pol = policy_units(first, [int(c) for c in choice])[None, :, None, :]
-            both = np.concatenate([pol, first[uniform].sum(axis=1)[None, :, None, :]])
-            pair_nb, pair_z = net_benefit(both, w)
-            gain, gain_se = paired_gap(pair_nb, pair_z, 0, 1)
-            row |= {
-                "stratified_nb": float(pair_nb[0]),
-                "stratified_gain": gain,
-                "stratified_gain_se": gain_se,
-            }
-            share = first[0, :, :, Q["people"]].sum(axis=0) / first[0, :, :, Q["people"]].sum()
-            for s, label in enumerate(sums.strata):
-                strata_rows.append(
-                    {
-                        "wtp": w,
-                        "stratum": label,
-                        "people_share": float(share[s]),
-                        "schedule": cands[int(choice[s])].name,
-                        "nb_contribution": float(nb_s[choice[s], s]),
-                        "uniform_schedule": cands[uniform].name,
-                        "uniform_nb_contribution": float(nb_s[uniform, s]),
-                    }
-                )
-        rows.append(row)
-    best = pd.DataFrame(rows).reindex(columns=[c for c in BEST_COLUMNS])
-    if len(sums.strata) <= 1:
-        best = best.drop(columns=["stratified_nb", "stratified_gain", "stratified_gain_se"])
-    return best, (pd.DataFrame(strata_rows) if strata_rows else None)
-
-
-_ = QUANTITIES  # re-exported through evaluate for the docs
+    return DesignResult(scenario, spec, table, frontier, best, strata, ceaf, draws, record)

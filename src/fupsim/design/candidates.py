@@ -14,18 +14,24 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from fupsim.design.spec import DesignSpec
+from fupsim.design.spec import FAMILIES, DesignSpec
 from fupsim.protocol import nominal_day
 from fupsim.scenario import Protocol, Scenario, ScenarioError
 
-__all__ = ["CANDIDATE_COLUMNS", "Candidate", "candidate_table", "generate_candidates"]
+__all__ = [
+    "CANDIDATE_COLUMNS",
+    "Candidate",
+    "candidate_table",
+    "generate_candidates",
+    "stepped_visits",
+]
 
 CANDIDATE_COLUMNS: dict[str, str] = {
     "candidate": "candidate name (the scenario's own protocols keep theirs)",
-    "family": "regular, lists, none or article",
+    "family": "regular, lists, stepped, none or article",
     "article": "True for the scenario's own protocols (the article's schedules)",
-    "interval_months": "regular family: months between scans",
-    "duration_months": "regular family: last month a scan may fall due",
+    "interval_months": "regular family: months between scans (stepped: the first interval)",
+    "duration_months": "regular and stepped families: last month a scan may fall due",
     "visits_months": "nominal visit months, space-separated",
     "stop_after_stable": "stop after this many consecutive negative scans (empty: never)",
     "visits": "scheduled visits per person",
@@ -52,16 +58,21 @@ def _g(x: float) -> str:
     return f"{x:g}"
 
 
-def _regular(spec: DesignSpec, horizon: float) -> list[Candidate]:
+def _durations(spec: DesignSpec, horizon: float) -> list[float]:
     durations = spec.durations_months
     if durations is None:
         durations = [d for d in (6.0, 12.0, 18.0, 24.0, 36.0, 48.0, 60.0) if d <= horizon]
+    if not durations:
+        raise ScenarioError("design.durations_months = []: empty family; give durations, e.g. [24]")
+    return list(durations)
+
+
+def _regular(spec: DesignSpec, horizon: float) -> list[Candidate]:
+    durations = _durations(spec, horizon)
     if not spec.intervals_months:
         raise ScenarioError(
             "design.intervals_months = []: empty family; give intervals, e.g. [3, 6]"
         )
-    if not durations:
-        raise ScenarioError("design.durations_months = []: empty family; give durations, e.g. [24]")
     out = []
     for duration in durations:
         for interval in spec.intervals_months:
@@ -99,13 +110,65 @@ def _lists(spec: DesignSpec) -> list[Candidate]:
     ]
 
 
+def stepped_visits(first: float, after: int, then: float, duration: float) -> list[float]:
+    """Visit months of a stepped schedule: every ``first`` months for ``after`` scans, then
+    every ``then`` months while within ``duration``.
+
+    Examples
+    --------
+    >>> stepped_visits(3, 2, 12, 36)
+    [3.0, 6.0, 18.0, 30.0]
+    """
+    early = [first * k for k in range(1, after + 1) if first * k <= duration + 1e-9]
+    start = early[-1] if early else 0.0
+    late = []
+    t = start + then
+    while t <= duration + 1e-9:
+        late.append(t)
+        t += then
+    return [float(v) for v in (*early, *late)]
+
+
+def _stepped(spec: DesignSpec, horizon: float) -> list[Candidate]:
+    for field in ("stepped_first_months", "stepped_after_scans", "stepped_then_months"):
+        if not getattr(spec, field):
+            raise ScenarioError(
+                f"design.{field} = []: empty family; give values, e.g. "
+                + {"stepped_first_months": "[3]", "stepped_after_scans": "[2]"}.get(field, "[12]")
+            )
+    out = []
+    for duration in _durations(spec, horizon):
+        for first in spec.stepped_first_months:
+            for after in spec.stepped_after_scans:
+                for then in spec.stepped_then_months:
+                    if then <= first or first * after >= duration - 1e-9:
+                        continue  # no step (not longer), or no scan after the step
+                    visits = stepped_visits(first, after, then, duration)
+                    name = f"s{_g(first)}m-x{after}-{_g(then)}m-{_g(duration)}m"
+                    out.append(
+                        Candidate(
+                            Protocol(name=name, visits_months=visits),
+                            "stepped",
+                            interval_months=first,
+                            duration_months=duration,
+                        )
+                    )
+    if not out:
+        raise ScenarioError(
+            f"design.stepped_then_months = {spec.stepped_then_months}: empty family (no later "
+            "interval is longer than a first interval with a scan left before a duration); "
+            "give a longer later interval or a longer duration"
+        )
+    return out
+
+
 def _check_horizon(spec: DesignSpec, horizon: float) -> None:
     """A scan due after the outcome/follow-up horizon could never be simulated."""
     for field, values in (
         ("durations_months", spec.durations_months or []),
         ("visit_lists_months", [max(v) for v in spec.visit_lists_months]),
     ):
-        if "regular" not in spec.families and field == "durations_months":
+        if not {"regular", "stepped"} & set(spec.families) and field == "durations_months":
             continue
         if "lists" not in spec.families and field == "visit_lists_months":
             continue
@@ -135,9 +198,7 @@ def generate_candidates(scenario: Scenario, spec: DesignSpec) -> list[Candidate]
     """
     horizon = scenario.simulation.horizon_months
     if not spec.families:
-        raise ScenarioError(
-            f"design.families = []: empty; give some of {', '.join(('regular', 'lists', 'none', 'article'))}"
-        )
+        raise ScenarioError(f"design.families = []: empty; give some of {', '.join(FAMILIES)}")
     _check_horizon(spec, horizon)
     found: list[Candidate] = []
     if "article" in spec.families:
@@ -149,6 +210,8 @@ def generate_candidates(scenario: Scenario, spec: DesignSpec) -> list[Candidate]
         base += _regular(spec, horizon)
     if "lists" in spec.families:
         base += _lists(spec)
+    if "stepped" in spec.families:
+        base += _stepped(spec, horizon)
     for cand in base:
         found.append(cand)
         visits = len(cand.protocol.visit_months(horizon))

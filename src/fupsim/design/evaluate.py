@@ -21,12 +21,13 @@ import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from pandas.api.types import is_numeric_dtype
 
 from fupsim.capacity import unbounded_service
-from fupsim.cohort import draw_cohort
+from fupsim.cohort import Cohort, draw_cohort
 from fupsim.design.candidates import Candidate
 from fupsim.design.spec import DesignSpec
 from fupsim.design.strata import Strata, check_strata, strata_of
@@ -34,13 +35,14 @@ from fupsim.engine import simulate_arm
 from fupsim.experiment import map_tasks
 from fupsim.health import add_health, context_for, draw_death_months, with_deaths
 from fupsim.metrics import arm_outcomes
-from fupsim.natural_history import draw_history
-from fupsim.protocol import draw_visits, plan_visits
-from fupsim.rng import replicate_streams
+from fupsim.natural_history import History, draw_history
+from fupsim.protocol import VisitDraws, draw_visits, plan_visits
+from fupsim.rng import ReplicateStreams, replicate_streams
 from fupsim.scenario import Protocol, Scenario, ScenarioError
 from fupsim.sensitivity.store import NOT_HASHED, PointStore
+from fupsim.workup import index_workup
 
-__all__ = ["QUANTITIES", "Sums", "evaluate", "preflight"]
+__all__ = ["QUANTITIES", "Sums", "evaluate", "evaluate_many", "preflight"]
 
 QUANTITIES: tuple[str, ...] = (
     "people",
@@ -72,27 +74,52 @@ class _Task:
     key: str
 
 
-def _people(scenario: Scenario, replicate: int, seed: int, patients: int):  # type: ignore[no-untyped-def]
-    """The replicate's cohort and histories, drawn as :func:`fupsim.run` draws them."""
+@dataclass(frozen=True)
+class _People:
+    """A replicate's followed people, drawn as :func:`fupsim.run` draws them."""
+
+    streams: ReplicateStreams
+    everyone: int  # people drawn (visit draws are made for all, then selected)
+    followed: np.ndarray | None  # positions of the followed people (None: everyone)
+    cohort: Cohort
+    history: History
+    health: Any
+
+    def visit_draws(self, scenario: Scenario, protocols: Sequence[Protocol]) -> VisitDraws:
+        """Visit-level draws of ``protocols`` for the followed people (keyed by nominal day,
+        so the same as :func:`fupsim.run` draws for any protocol they share)."""
+        chunk = scenario.model_copy(update={"protocol": list(protocols)})
+        draws = draw_visits(chunk, self.everyone, self.streams)
+        return draws if self.followed is None else draws.take(self.followed)
+
+
+def _people(scenario: Scenario, replicate: int, seed: int, patients: int) -> _People:
+    """The replicate's people in the order and streams of :func:`fupsim.run`: everyone is
+    drawn, the index work-up decides who is followed, and only they are played."""
     streams = replicate_streams(seed, replicate)
-    cohort = draw_cohort(scenario, streams, patients)
-    latent = draw_history(scenario, cohort, streams)
-    death = draw_death_months(scenario, cohort, streams)
+    full = draw_cohort(scenario, streams, patients)
+    latent = draw_history(scenario, full, streams)
+    death = draw_death_months(scenario, full, streams)
+    followed = index_workup(scenario, full, streams).followed
+    idx = None if followed.all() else np.flatnonzero(followed)
+    cohort = full if idx is None else full.take(idx)
+    if idx is not None:
+        latent, death = latent.take(idx), death[idx]
     history = with_deaths(latent, death, scenario.simulation.horizon_months)
     health = context_for(scenario, cohort, latent, death)
-    return streams, cohort, history, health
+    return _People(streams, full.size, idx, cohort, history, health)
 
 
 def _play(task: _Task) -> np.ndarray:
     """Worker: sums of :data:`QUANTITIES` per (candidate, stratum × batch), float64."""
     sc = task.scenario
-    streams, cohort, history, health = _people(sc, task.replicate, task.seed, task.patients)
+    people = _people(sc, task.replicate, task.seed, task.patients)
+    cohort, history, health = people.cohort, people.history, people.health
     strata = strata_of(cohort, task.spec)
     b = task.spec.batches_per_replicate
     cells = len(strata.labels) * b
-    group = strata.code * b + np.arange(cohort.size) % b
-    chunk = sc.model_copy(update={"protocol": list(task.protocols)})
-    draws = draw_visits(chunk, cohort.size, streams)
+    group = strata.code * b + cohort.ids % b
+    draws = people.visit_draws(sc, task.protocols)
     out = np.zeros((len(task.protocols), cells, len(QUANTITIES)))
     for i, protocol in enumerate(task.protocols):
         plan = plan_visits(sc, protocol, draws)
@@ -130,13 +157,13 @@ def preflight(
             "capacity: design searches schedules with an unbounded scanner; remove [capacity] "
             "(or use 'fupsim capacity' for the chosen schedule)"
         )
-    streams, cohort, history, health = _people(scenario, 0, seed, patients)
+    people = _people(scenario, 0, seed, patients)
+    cohort, history = people.cohort, people.history
     check_strata(cohort, spec)
     none = Protocol(name="no-follow-up", visits_months=[])
-    chunk = scenario.model_copy(update={"protocol": [none]})
-    plan = plan_visits(scenario, none, draw_visits(chunk, cohort.size, streams))
+    plan = plan_visits(scenario, none, people.visit_draws(scenario, [none]))
     arm = simulate_arm(scenario, cohort, history, plan)
-    frame = add_health(arm_outcomes(scenario, cohort, history, arm, 0), health, arm)
+    frame = add_health(arm_outcomes(scenario, cohort, history, arm, 0), people.health, arm)
     if effect not in frame or not is_numeric_dtype(frame[effect]):
         raise ScenarioError(_effect_message(effect, list(frame.columns)))
     return strata_of(cohort, spec)
@@ -159,7 +186,8 @@ def task_key(
     effect: str,
 ) -> str:
     """Hex SHA-256 of everything that determines a task's sums."""
-    params = {k: v for k, v in scenario.resolved().items() if k not in (*NOT_HASHED, "protocol")}
+    skip = (*NOT_HASHED, "protocol", "design")  # the search's settings are not the model's
+    params = {k: v for k, v in scenario.resolved().items() if k not in skip}
     payload = {
         "analysis": "design",
         "parameters": params,
@@ -168,6 +196,7 @@ def task_key(
         "seed": seed,
         "patients": patients,
         "effect": effect,
+        "outcome_horizon_years": scenario.analysis.outcome_horizon_years,  # shapes the effect
         "strata": list(spec.strata),
         "age_bands_years": list(spec.age_bands_years),
         "batches": spec.batches_per_replicate,
@@ -206,6 +235,20 @@ def evaluate(
     which: Sequence[int],
     replicates: Sequence[int],
     sums: Sums,
+    **kw: Any,
+) -> dict[str, float]:
+    """Play candidates ``which`` on ``replicates`` and add their sums to ``sums`` (in place).
+
+    Keywords as :func:`evaluate_many` (one scenario). Returns counts of tasks run and reused.
+    """
+    return evaluate_many([(scenario, sums)], candidates, which, replicates, **kw)
+
+
+def evaluate_many(
+    jobs: Sequence[tuple[Scenario, Sums]],
+    candidates: Sequence[Candidate],
+    which: Sequence[int],
+    replicates: Sequence[int],
     *,
     seed: int,
     patients: int,
@@ -215,43 +258,49 @@ def evaluate(
     workers: int | None = None,
     scheduler: str | None = None,
     progress: bool | None = None,
+    desc: str | None = None,
 ) -> dict[str, float]:
-    """Play candidates ``which`` on ``replicates`` and add their sums to ``sums`` (in place).
+    """Play candidates ``which`` on ``replicates`` under each job's scenario, in one pool.
 
-    Tasks are (replicate, chunk of candidates); a replicate is split into chunks only when
-    there are fewer replicates than twice the workers. Returns counts of tasks run and reused.
+    Each job is a scenario (e.g. one PSA draw) and the :class:`Sums` its results are added to
+    (in place). Every job draws the same people (same seed, replicates and patients), so a
+    PSA draw changes parameters, not people. Tasks are (job, replicate, chunk of candidates);
+    a replicate is split into chunks only when there are fewer tasks than twice the workers.
+    Returns counts of tasks run and reused.
     """
     n_workers = 1 if scheduler is None and workers == 1 else (workers or os.cpu_count() or 1)
-    chunks = max(1, min(len(which), math.ceil(2 * n_workers / max(len(replicates), 1))))
+    slots = max(len(replicates) * len(jobs), 1)
+    chunks = max(1, min(len(which), math.ceil(2 * n_workers / slots)))
     size = math.ceil(len(which) / chunks)
     parts = [list(which[i : i + size]) for i in range(0, len(which), size)]
     todo: list[_Task] = []
-    placed: list[tuple[int, list[int]]] = []
+    placed: list[tuple[Sums, int, list[int]]] = []
     reused = 0
-    cells = len(sums.strata) * sums.batches
-    for r in replicates:
-        for part in parts:
-            protos = tuple(candidates[c].protocol for c in part)
-            key = task_key(
-                scenario,
-                protos,
-                replicate=r,
-                seed=seed,
-                patients=patients,
-                spec=spec,
-                effect=effect,
-            )
-            stored = store.load(key) if store is not None else None
-            if stored is not None and len(stored) == len(part) * cells * len(QUANTITIES):
-                arr = stored["v"].to_numpy().reshape(len(part), cells, len(QUANTITIES))
-                _place(sums, r, part, arr)
-                reused += 1
-                continue
-            todo.append(_Task(scenario, r, seed, patients, protos, spec, effect, key))
-            placed.append((r, part))
+    for scenario, sums in jobs:
+        cells = len(sums.strata) * sums.batches
+        for r in replicates:
+            for part in parts:
+                protos = tuple(candidates[c].protocol for c in part)
+                key = task_key(
+                    scenario,
+                    protos,
+                    replicate=r,
+                    seed=seed,
+                    patients=patients,
+                    spec=spec,
+                    effect=effect,
+                )
+                stored = store.load(key) if store is not None else None
+                if stored is not None and len(stored) == len(part) * cells * len(QUANTITIES):
+                    arr = stored["v"].to_numpy().reshape(len(part), cells, len(QUANTITIES))
+                    _place(sums, r, part, arr)
+                    reused += 1
+                    continue
+                todo.append(_Task(scenario, r, seed, patients, protos, spec, effect, key))
+                placed.append((sums, r, part))
 
     def keep(i: int, arr: np.ndarray) -> None:
-        r, part = placed[i]
+        sums, r, part = placed[i]
         if store is not None:
             store.save(
                 todo[i].key,
@@ -262,13 +311,14 @@ def evaluate(
         _place(sums, r, part, arr)
 
     if todo:
+        label = desc or f"design ({len(which)} candidates x {len(replicates)} replicates)"
         map_tasks(
             _play,
             todo,
             workers=workers,
             scheduler=scheduler,
             progress=progress,
-            desc=f"design ({len(which)} candidates x {len(replicates)} replicates)",
+            desc=label,
             on_result=keep,
         )
     return {"tasks": float(len(todo)), "reused": float(reused)}

@@ -1,4 +1,5 @@
-"""Figures of the schedule search: the cost–effect frontier of every candidate, the best by WTP."""
+"""Figures of the schedule search: the cost–effect frontier of every candidate, the best by WTP,
+and the acceptability frontier over the top candidates under parameter uncertainty."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter
 
 from fupsim.plots.axes import new_axes, place_labels, thousands
+from fupsim.plots.style import protocol_colors
 
-__all__ = ["plot_best_by_wtp", "plot_design_frontier"]
+__all__ = ["plot_best_by_wtp", "plot_design_ceaf", "plot_design_frontier"]
 
 Z95 = 1.959963984540054
 
@@ -97,4 +99,41 @@ def plot_best_by_wtp(best: pd.DataFrame, *, currency: str = "", ax: Axes | None 
     ax.set_xlabel(f"Willingness to pay ({currency} per unit of effect)".replace(" ( ", " ("))
     ax.set_ylabel(f"Expected net benefit per person ({currency})".replace(" ()", ""))
     ax.legend(loc="upper left", fontsize=8)
+    return ax
+
+
+def plot_design_ceaf(ceaf: pd.DataFrame, *, currency: str = "", ax: Axes | None = None) -> Axes:
+    """Probability that each top candidate is optimal under parameter uncertainty, by WTP.
+
+    Parameters
+    ----------
+    ceaf : DataFrame
+        ``design_ceaf.csv`` (``wtp``, ``candidate``, ``probability_optimal``,
+        ``on_frontier``).
+    currency : str
+        Axis wording.
+
+    Each candidate is a line over the willingness-to-pay values (evenly spaced, labelled);
+    a filled marker shows where it is on the acceptability frontier (highest expected net
+    benefit), an open one where it is not.
+    """
+    ax = new_axes(ax, (7.5, 4.8))
+    wtps = sorted(ceaf["wtp"].unique())
+    pos = {w: i for i, w in enumerate(wtps)}
+    names = list(dict.fromkeys(ceaf["candidate"]))
+    colors = protocol_colors(names)
+    for name in names:
+        rows = ceaf[ceaf["candidate"] == name].sort_values("wtp")
+        x = rows["wtp"].map(pos).to_numpy(float)
+        y = rows["probability_optimal"].to_numpy(float)
+        on = rows["on_frontier"].astype(bool).to_numpy()
+        ax.plot(x, y, "-", color=colors[name], lw=1.2, label=name)
+        ax.scatter(x[on], y[on], s=36, color=colors[name], zorder=3)
+        ax.scatter(x[~on], y[~on], s=18, facecolor="white", edgecolor=colors[name], zorder=3)
+    ax.set_xticks(range(len(wtps)), [f"{w:,.0f}" for w in wtps])
+    ax.set_ylim(-0.02, 1.02)
+    ax.set_xlabel(f"Willingness to pay ({currency} per unit of effect)".replace("( ", "("))
+    ax.set_ylabel("Probability of the highest net benefit")
+    ax.legend(loc="best", fontsize=7, ncol=2)
+    ax.set_title("Acceptability over designs (filled: highest expected net benefit)")
     return ax

@@ -19,6 +19,7 @@ from pydantic import (
 )
 
 from fupsim.distributions import Dirichlet, Distribution, StrictFloat, strict_number
+from fupsim.scenario.design import Design
 from fupsim.scenario.health import Harms, Health, check_health
 from fupsim.scenario.keys import lookup
 from fupsim.scenario.workup import IndexWorkup, check_workup
@@ -430,6 +431,7 @@ class Scenario(_Block):
     index_workup: IndexWorkup = Field(default_factory=IndexWorkup)
     health: Health = Field(default_factory=Health)
     harms: Harms = Field(default_factory=Harms)
+    design: Design | None = None
 
     @model_validator(mode="after")
     def _health(self) -> Scenario:

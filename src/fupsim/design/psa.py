@@ -1,0 +1,194 @@
+"""Decision uncertainty over designs: a PSA over the top candidates, the acceptability frontier.
+
+The search's estimates say which schedule is best *at the scenario's parameter values*; this
+module asks how often each of the top candidates is best when the uncertain parameters are
+drawn from their PSA distributions. Parameter draws are those of :func:`fupsim.psa` (draw
+``i`` from ``SeedSequence(seed, spawn_key=(PSA_STREAM, i))``, one value per parameter with a
+``psa`` distribution); every draw plays every top candidate on the same simulated people
+(same seed, replicates and patients: common random numbers across candidates and draws), and
+finished tasks are kept in the search's point store.
+
+``design_ceaf.csv`` has, per WTP and candidate, the probability that it has the highest net
+benefit (the share of draws it wins; the shares sum to 1 at each WTP), its expected net
+benefit over the draws, whether it is on the acceptability frontier (the highest *expected*
+net benefit: the choice under current information) and the EVPI per person at that WTP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fupsim.design.candidates import Candidate
+from fupsim.design.evaluate import Q, Sums, evaluate_many
+from fupsim.design.select import net_benefit
+from fupsim.design.spec import DesignSpec
+from fupsim.scenario import Scenario, ScenarioError, with_overrides
+from fupsim.sensitivity.psa import draw_overrides, draw_parameters
+from fupsim.sensitivity.store import PointStore
+
+__all__ = ["CEAF_COLUMNS", "ceaf_from_draws", "check_psa", "psa_over_designs", "top_candidates"]
+
+CEAF_COLUMNS: dict[str, str] = {
+    "wtp": "willingness to pay, currency per unit of effect",
+    "candidate": "one of the top candidates",
+    "probability_optimal": "share of parameter draws in which it has the highest net benefit",
+    "expected_nb": "net benefit per person averaged over the draws, currency",
+    "on_frontier": "True for the candidate with the highest expected net benefit at this WTP",
+    "evpi": "expected value of perfect information per person at this WTP (same for every row "
+    "of the WTP), currency",
+}
+"""Columns of ``design_ceaf.csv``."""
+
+
+def check_psa(scenario: Scenario, spec: DesignSpec) -> None:
+    """Refuse a PSA that could not run, before anything is simulated or written."""
+    if spec.psa_draws and not any(u.psa is not None for u in scenario.uncertainty.values()):
+        raise ScenarioError(
+            f"design.psa_draws = {spec.psa_draws}: no parameter has a psa distribution in an "
+            '[uncertainty."dotted.key"] table; add one or set design.psa_draws = 0'
+        )
+
+
+def top_candidates(nb_by_wtp: dict[float, np.ndarray], k: int) -> list[int]:
+    """The ``k`` best candidates at each WTP (by expected net benefit), their union in order
+    of first appearance (WTPs in the order given, best first)."""
+    out: list[int] = []
+    for nb in nb_by_wtp.values():
+        for c in np.argsort(-nb, kind="stable")[:k]:
+            if int(c) not in out:
+                out.append(int(c))
+    return out
+
+
+def ceaf_from_draws(nb: np.ndarray, names: Sequence[str], wtps: Sequence[float]) -> pd.DataFrame:
+    """The acceptability frontier from net benefits per draw.
+
+    Parameters
+    ----------
+    nb : ndarray (W, D, K)
+        Net benefit per person for each WTP, draw and candidate, currency.
+    names : sequence of str
+        The K candidates' names.
+    wtps : sequence of float
+        The W willingness-to-pay values.
+
+    Returns
+    -------
+    DataFrame
+        :data:`CEAF_COLUMNS`, one row per WTP and candidate. A draw in which two candidates
+        tie exactly counts for the first of them.
+    """
+    rows = []
+    k = len(names)
+    for w, m in zip(wtps, nb, strict=True):
+        wins = np.bincount(m.argmax(axis=1), minlength=k) / m.shape[0]
+        mean = m.mean(axis=0)
+        info = float(m.max(axis=1).mean() - mean.max())
+        best = int(mean.argmax())
+        for c in range(k):
+            rows.append(
+                {
+                    "wtp": float(w),
+                    "candidate": names[c],
+                    "probability_optimal": float(wins[c]),
+                    "expected_nb": float(mean[c]),
+                    "on_frontier": c == best,
+                    "evpi": info,
+                }
+            )
+    return pd.DataFrame(rows, columns=list(CEAF_COLUMNS))
+
+
+def psa_over_designs(
+    scenario: Scenario,
+    spec: DesignSpec,
+    cands: Sequence[Candidate],
+    top: Sequence[int],
+    *,
+    wtps: Sequence[float],
+    effect: str,
+    seed: int,
+    patients: int,
+    store: PointStore | None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    progress: bool | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    """Play the ``top`` candidates under ``spec.psa_draws`` parameter draws.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        Base parameters; those with a ``psa`` distribution are drawn.
+    spec : DesignSpec
+        ``psa_draws``, ``psa_replications``, ``psa_patients`` (default ``patients``).
+    cands, top : sequence
+        All candidates, and the indices of those to play.
+    wtps : sequence of float
+        Willingness to pay, currency per unit of effect.
+    effect : str
+        Outcome column of the effect.
+    seed : int
+        Seeds the parameter draws and the simulation (as :func:`fupsim.psa`).
+    patients : int
+        The search's adults per replicate.
+    store, workers, scheduler, progress
+        As :func:`fupsim.design.design`.
+
+    Returns
+    -------
+    draws : DataFrame
+        ``design_psa.csv``: ``draw, candidate, cost_per_patient, effect_per_patient`` and the
+        drawn parameter values.
+    ceaf : DataFrame
+        ``design_ceaf.csv`` (:data:`CEAF_COLUMNS`).
+    stats : dict
+        Tasks run and reused.
+    """
+    check_psa(scenario, spec)
+    params = draw_parameters(scenario, spec.psa_draws, seed)
+    flat = spec.model_copy(update={"strata": []})  # whole-cohort sums are all a draw needs
+    jobs = [
+        (with_overrides(scenario, ov), Sums(["all"], spec.batches_per_replicate, {}))
+        for ov in draw_overrides(scenario, params)
+    ]
+    reps = range(spec.psa_replications)
+    stats = evaluate_many(
+        jobs,
+        cands,
+        list(top),
+        reps,
+        seed=seed,
+        patients=spec.psa_patients or patients,
+        spec=flat,
+        effect=effect,
+        store=store,
+        workers=workers,
+        scheduler=scheduler,
+        progress=progress,
+        desc=f"design PSA ({len(top)} candidates x {spec.psa_draws} draws)",
+    )
+    names = [cands[c].name for c in top]
+    nb = np.empty((len(wtps), len(jobs), len(top)))
+    rows = []
+    for d, (_, sums) in enumerate(jobs):
+        cube = sums.cube(list(top), reps)
+        for i, w in enumerate(wtps):
+            nb[i, d] = net_benefit(cube, w)[0]
+        tot = cube.sum(axis=(1, 2))  # (K, Q)
+        people = tot[:, Q["people"]]
+        for c, name in enumerate(names):
+            rows.append(
+                {
+                    "draw": int(params["draw"].iloc[d]),
+                    "candidate": name,
+                    "cost_per_patient": float(tot[c, Q["cost"]] / people[c]),
+                    "effect_per_patient": float(tot[c, Q["effect"]] / people[c]),
+                }
+            )
+    draws = pd.DataFrame(rows).merge(params, on="draw", how="left")
+    return draws, ceaf_from_draws(nb, names, wtps), stats

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
 
+import fupsim
 from fupsim.cli import main
 from fupsim.report.sections.sensitivity import render
 from fupsim.sensitivity import PointStore
@@ -30,7 +30,7 @@ def test_sweep_cli_writes_table_and_rerun_is_identical(baseline_path: Path, tmp_
     assert main([*argv, "--workers", "2"]) == 0
     table = pd.read_csv(out / "sweep.csv")
     assert list(table.columns[:3]) == ["point", "ultrasound.sensitivity", "protocol"]
-    assert len(table) == 3 * 4
+    assert len(table) == 3 * len(fupsim.load_scenario(baseline_path).protocol)
     first = (out / "sweep.csv").read_bytes()
     assert main([*argv, "--workers", "1"]) == 0
     assert (out / "sweep.csv").read_bytes() == first
@@ -105,17 +105,18 @@ def test_report_section_absent_without_results(tmp_path: Path) -> None:
 
 
 def test_report_section_with_psa(baseline_path: Path, tmp_path: Path) -> None:
+    from fupsim.report.sections import uncertainty
+
     out = tmp_path / "psa"
-    assert main(["psa", str(baseline_path), "--out", str(out), "--draws", "4", *SMALL]) == 0
-    only = tmp_path / "only"
-    only.mkdir()
-    for name in ("psa.csv", "ceac.csv", "evpi.csv", "psa_manifest.json"):
-        shutil.copy(out / name, only / name)
-    html = render(only, only / "figures")
+    assert main(["psa", str(baseline_path), "--out", str(out), "--draws", "24", *SMALL]) == 0
+    # A whole PSA folder belongs to the uncertainty section, not this one.
+    assert render(out, tmp_path / "figures") is None
+    html = uncertainty.render(out, tmp_path / "figures")
     assert html is not None
-    for name in ("ceac", "evpi", "psa_scatter"):
-        assert f'src="figures/{name}.png"' in html and (only / "figures" / f"{name}.png").is_file()
-    assert "Probability of highest net benefit" in html
+    for name in ("psa_ceac", "psa_ceaf", "psa_expected_loss", "psa_ce_plane", "psa_evppi"):
+        assert f'src="figures/{name}.png"' in html
+        assert (tmp_path / "figures" / f"{name}.png").is_file()
+    assert "parameter uncertainty (PSA), 24 draws" in html
 
 
 def test_ctrl_c_keeps_finished_points_and_rerun_completes(

@@ -16,14 +16,18 @@ KEYS = ["costs.late_treatment", "ultrasound.sensitivity", "costs.ct"]
 
 @pytest.fixture(scope="module")
 def result(baseline: fupsim.Scenario, tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    settings = settings_for(baseline, outcome="net_monetary_benefit", wtp=10000)
+    # Screen-detected changes as the effect keep net benefit linear in the late-treatment cost.
+    sd = with_overrides(baseline, {"analysis.effect": "screen_detected"})
+    settings = settings_for(sd, outcome="net_monetary_benefit", wtp=10000)
     store = PointStore(tmp_path_factory.mktemp("owsa"))
-    return owsa(baseline, SIZE, store, settings=settings, parameters=KEYS, points=5, workers=2)
+    return owsa(sd, SIZE, store, settings=settings, parameters=KEYS, points=5, workers=2)
 
 
 def test_settings_defaults_and_errors(baseline: fupsim.Scenario) -> None:
     s = settings_for(baseline)
-    assert (s.outcome, s.protocol, s.comparator) == ("cost_per_patient", "us-3m", "no-follow-up")
+    last = baseline.protocol_names[-1]
+    assert (s.outcome, s.protocol, s.comparator) == ("incremental_net_benefit", "us-3m", last)
+    assert s.effect == "qalys_per_patient"
     assert (
         s.wtp
         == sorted(baseline.analysis.willingness_to_pay)[
@@ -58,13 +62,15 @@ def test_tornado_is_ordered_by_swing(result) -> None:  # type: ignore[no-untyped
 
 
 def test_outcomes_follow_their_definitions(baseline: fupsim.Scenario) -> None:
-    settings = settings_for(baseline, wtp=5000)
+    settings = settings_for(baseline, wtp=5000, comparator="no-follow-up")
     summary = simulate_point(baseline, SIZE)
     t = outcome_table(summary, settings).set_index("protocol")
     s = summary.set_index("protocol")
-    e = s["screen_detected_per_1000"] / 1000
-    assert t["net_monetary_benefit"].to_numpy() == pytest.approx(
-        (5000 * e - s["cost_per_patient"]).to_numpy()
+    e = s["qalys_per_patient"]  # analysis.effect = "qaly"
+    nmb = 5000 * e - s["cost_per_patient"]
+    assert t["net_monetary_benefit"].to_numpy() == pytest.approx(nmb.to_numpy())
+    assert t["incremental_net_benefit"].to_numpy() == pytest.approx(
+        (nmb - nmb["no-follow-up"]).to_numpy()
     )
     icer = (s.loc["us-3m", "cost_per_patient"] - s.loc["no-follow-up", "cost_per_patient"]) / (
         e["us-3m"] - e["no-follow-up"]
@@ -80,7 +86,8 @@ def test_threshold_is_where_net_benefits_cross(result, baseline: fupsim.Scenario
     row = result.tornado.set_index("parameter").loc["costs.late_treatment"]
     assert row["preference_changes"] >= 1
     a, b = row["threshold_switch"].split(" -> ")
-    at = with_overrides(baseline, {"costs.late_treatment": float(row["threshold_value"])})
+    sd = with_overrides(baseline, {"analysis.effect": "screen_detected"})
+    at = with_overrides(sd, {"costs.late_treatment": float(row["threshold_value"])})
     t = outcome_table(simulate_point(at, SIZE), result.settings).set_index("protocol")
     nmb = t["net_monetary_benefit"]
     assert nmb[a] == pytest.approx(nmb[b], abs=1e-6 * abs(nmb[a]))

@@ -10,6 +10,7 @@ from scipy import stats
 import fupsim
 from fupsim.cli import main
 from fupsim.sensitivity.psa import draw_overrides, draw_parameters
+from fupsim.sensitivity.psa_result import PsaResult
 
 
 def test_draws_are_reproducible_and_independent_of_their_number(baseline: fupsim.Scenario) -> None:
@@ -52,29 +53,30 @@ def test_draws_become_valid_overrides(baseline: fupsim.Scenario) -> None:
 @pytest.fixture(scope="module")
 def psa_dir(tmp_path_factory: pytest.TempPathFactory, baseline_path) -> object:
     out = tmp_path_factory.mktemp("psa")
-    argv = ["psa", str(baseline_path), "--draws", "16", "--patients", "300", "--replications", "1"]
+    argv = ["psa", str(baseline_path), "--draws", "24", "--patients", "300", "--replications", "1"]
     assert main([*argv, "--out", str(out), "--workers", "2", "--quiet"]) == 0
     return out
 
 
 def test_psa_files_and_columns(psa_dir, baseline: fupsim.Scenario) -> None:
     table = pd.read_csv(psa_dir / "psa.csv", float_precision="round_trip")
-    assert list(table.columns[:5]) == [
-        "draw",
-        "protocol",
-        "cost_per_patient",
-        "screen_detected_per_1000",
-        "screen_detected_per_patient",
-    ]
-    assert len(table) == 16 * len(baseline.protocol)
-    params = draw_parameters(baseline, 16, seed=baseline.simulation.seed)
+    assert list(table.columns[:4]) == ["draw", "protocol", "cost_per_patient", "qalys_per_patient"]
+    wtps = baseline.analysis.willingness_to_pay
+    assert [c for c in table.columns if c.startswith("nmb_")] == [f"nmb_{int(w)}" for w in wtps]
+    assert len(table) == 24 * len(baseline.protocol)
+    params = draw_parameters(baseline, 24, seed=baseline.simulation.seed)
     for key in ("ultrasound.sensitivity", "cohort.causes.malignant", "costs.late_treatment"):
         per_draw = table.groupby("draw")[key].first().to_numpy()
         assert np.array_equal(per_draw, params[key].to_numpy())
     # Draws differ, so the parameters really reached the simulation.
-    assert table[table["protocol"] == "us-3m"]["cost_per_patient"].nunique() == 16
-    for name in ("ceac.png", "evpi.png", "psa_scatter.png", "psa_manifest.json"):
-        assert (psa_dir / name).is_file()
+    assert table[table["protocol"] == "us-3m"]["cost_per_patient"].nunique() == 24
+    for name in PsaResult.FILES:
+        assert (psa_dir / name).is_file(), name
+    for name in PsaResult.FIGURES:
+        assert (psa_dir / "figures" / name).is_file(), name
+    ev = pd.read_csv(psa_dir / "evppi.csv")
+    assert list(ev.columns[:5]) == ["wtp", "group", "evppi_per_person", "se", "population_evppi"]
+    assert set(baseline.analysis.parameter_groups) <= set(ev["group"])
 
 
 def test_ceac_and_evpi_recomputed_by_hand(psa_dir, baseline: fupsim.Scenario) -> None:
@@ -82,15 +84,12 @@ def test_ceac_and_evpi_recomputed_by_hand(psa_dir, baseline: fupsim.Scenario) ->
     ceac = pd.read_csv(psa_dir / "ceac.csv", float_precision="round_trip")
     evpi = pd.read_csv(psa_dir / "evpi.csv", float_precision="round_trip")
     protocols = baseline.protocol_names
-    cost = table.pivot(index="draw", columns="protocol", values="cost_per_patient")[
-        protocols
-    ].to_numpy()
-    effect = table.pivot(index="draw", columns="protocol", values="screen_detected_per_1000")[
-        protocols
-    ]
-    effect = effect.to_numpy() / 1000.0
+    cost = table.pivot(index="draw", columns="protocol", values="cost_per_patient")[protocols]
+    effect = table.pivot(index="draw", columns="protocol", values="qalys_per_patient")[protocols]
+    cost, effect = cost.to_numpy(), effect.to_numpy()
     wtps = baseline.analysis.willingness_to_pay
-    assert sorted(ceac["wtp"].unique()) == sorted(wtps)
+    assert set(wtps) <= set(ceac["wtp"].unique())
+    assert ceac["wtp"].nunique() >= 50
     for w in wtps:
         nmb = w * effect - cost
         winners = nmb.argmax(axis=1)
@@ -100,35 +99,24 @@ def test_ceac_and_evpi_recomputed_by_hand(psa_dir, baseline: fupsim.Scenario) ->
         best_mean = protocols[int(nmb.mean(axis=0).argmax())]
         assert rows.index[rows["on_frontier"]].tolist() == [best_mean]
         expected_evpi = nmb.max(axis=1).mean() - nmb.mean(axis=0).max()
-        got = evpi.loc[evpi["wtp"] == w, "evpi"].iloc[0]
+        got = evpi.loc[evpi["wtp"] == w, "evpi_per_person"].iloc[0]
         assert got == pytest.approx(expected_evpi, rel=1e-9, abs=1e-9)
 
 
 def test_psa_rerun_reuses_every_draw_and_rewrites_identical_tables(psa_dir, baseline_path) -> None:
     before = (psa_dir / "psa.csv").read_bytes(), (psa_dir / "ceac.csv").read_bytes()
-    argv = ["psa", str(baseline_path), "--draws", "16", "--patients", "300", "--replications", "1"]
+    argv = ["psa", str(baseline_path), "--draws", "24", "--patients", "300", "--replications", "1"]
     assert main([*argv, "--out", str(psa_dir), "--workers", "1", "--quiet"]) == 0
     assert ((psa_dir / "psa.csv").read_bytes(), (psa_dir / "ceac.csv").read_bytes()) == before
 
 
-def test_interval_cases_averted_as_effect(baseline: fupsim.Scenario, tmp_path) -> None:
-    from fupsim.sensitivity import PointSize, PointStore, run_psa
+def test_sweep_effect_is_superseded_by_analysis_effect(baseline: fupsim.Scenario) -> None:
+    from fupsim.scenario import ScenarioError
+    from fupsim.sensitivity.psa import effect_column
 
-    s = fupsim.with_overrides(baseline, {"sweep": {"effect": "interval_cases_averted_per_patient"}})
-    res = run_psa(s, 3, PointSize(4, 1, 300), PointStore(tmp_path), workers=1)
-    t = res.table
-    assert res.effect == "interval_cases_averted_per_patient"
-    for _, block in t.groupby("draw"):
-        worst = block["interval_cases_per_1000"].max()
-        expected = (worst - block["interval_cases_per_1000"]) / 1000
-        assert np.array_equal(
-            block["interval_cases_averted_per_patient"].to_numpy(), expected.to_numpy()
-        )
-        # No scans: nothing is found early, so no follow-up has the most interval cases.
-        assert (
-            block.loc[
-                block["protocol"] == "no-follow-up", "interval_cases_averted_per_patient"
-            ].item()
-            == 0
-        )
-    assert set(res.ceac["protocol"]) == set(baseline.protocol_names)
+    assert effect_column(baseline) == "qalys_per_patient"
+    ly = fupsim.with_overrides(baseline, {"analysis.effect": "life_years"})
+    assert effect_column(ly) == "life_years_per_patient"
+    old = fupsim.with_overrides(baseline, {"sweep": {"effect": "screen_detected_per_patient"}})
+    with pytest.raises(ScenarioError, match="sweep.effect.*superseded by analysis.effect"):
+        effect_column(old)

@@ -64,7 +64,7 @@ def test_model_sobol_finds_the_parameter_that_drives_cost(
 ) -> None:
     # Cost per person of no follow-up depends on the late-treatment cost and not at all on
     # the ultrasound specificity (no scans are done), so ST of the latter is zero.
-    settings = settings_for(baseline, protocol="no-follow-up")
+    settings = settings_for(baseline, outcome="cost_per_patient", protocol="no-follow-up")
     keys = ["costs.late_treatment", "ultrasound.specificity"]
     result = sobol(
         baseline,

@@ -1,85 +1,131 @@
-"""``fupsim psa``: probabilistic sensitivity analysis with acceptability curves and EVPI."""
+"""``fupsim psa``: probabilistic sensitivity analysis, decision table and value of information."""
 
 from __future__ import annotations
 
 import argparse
+import itertools
 from typing import Any
 
-from fupsim.commands.common import positive_int, print_table, show_progress
-from fupsim.commands.sweep import (
+from fupsim.commands.common import (
+    interrupted,
+    positive_int,
+    print_table,
+)
+from fupsim.commands.points import (
+    NOISE_TARGET,
     POINTS_NOTE,
     add_point_args,
-    interrupted,
     point_setup,
-    write_results,
+    run_planned,
 )
-from fupsim.plots.sensitivity import plot_ceac, plot_evpi, plot_psa_scatter
-from fupsim.sensitivity.psa import psa
+from fupsim.scenario import ScenarioError
+
+__all__ = ["BUDGET", "parse_wtp", "register"]
+
+BUDGET = 20_000_000
+"""Most adults × replicates × draws the size rule chooses when --patients is not given."""
+
+
+def parse_wtp(text: str) -> list[float]:
+    """``--wtp``: ``a,b,c`` or ``lo:hi:n``; finite, ≥ 0 and strictly increasing.
+
+    Raises
+    ------
+    ScenarioError
+        Naming ``--wtp``, the value and what is allowed.
+    """
+    from fupsim.sensitivity.grid import expand_spec
+
+    raw = text.strip()
+    try:
+        if ":" in raw and "," not in raw:
+            values = [float(v) for v in expand_spec("--wtp", raw)]
+        else:
+            values = [float(v) for v in raw.split(",") if v.strip()]
+    except ValueError:
+        raise ScenarioError(
+            f"--wtp {text!r}: give numbers a,b,c or lo:hi:n, e.g. 0:150000:61"
+        ) from None
+    if not values or any(not (v >= 0 and v < float("inf")) for v in values):
+        raise ScenarioError(f"--wtp {text!r}: give finite values of 0 or more")
+    if any(b <= a for a, b in itertools.pairwise(values)):
+        raise ScenarioError(f"--wtp {text!r}: values must be strictly increasing")
+    return values
 
 
 def register(sub: Any) -> None:
     """Add the ``psa`` sub-command."""
     p = sub.add_parser(
         "psa",
-        help="probabilistic sensitivity analysis; psa.csv, ceac.csv, evpi.csv and figures",
+        help="probabilistic sensitivity analysis: decision table, CEAC/CEAF, EVPI, EVPPI",
         description="Draw every parameter that has a psa distribution in its [uncertainty] table "
         "(--draws times), simulate every protocol per draw against the same simulated people, "
-        "and write psa.csv (draw, protocol, cost_per_patient, screen_detected_per_1000, the "
-        "effect per patient, the other metrics and the drawn values), ceac.csv (wtp, protocol, "
-        "probability: the probability that the protocol has the highest net benefit; "
-        "on_frontier marks the protocol with the highest expected net benefit), evpi.csv (wtp, "
-        "evpi per person) and psa_scatter.png, ceac.png, evpi.png. The effect is screen-detected "
-        "changes per person unless sweep.effect says otherwise; WTP values come from "
-        "analysis.willingness_to_pay. " + POINTS_NOTE,
+        "and write psa.csv (draw x protocol: cost, effect and net benefit per person, the other "
+        "metrics, the drawn values), decision.csv (per WTP: the protocol with the highest "
+        "expected net benefit, its probability of being cost-effective, expected net benefit "
+        "with 2.5th-97.5th percentiles, EVPI per person and for the population), ceac.csv, "
+        "ceaf.csv, expected_loss.csv, evpi.csv (with the Monte Carlo noise share and "
+        "noise-corrected EVPI), evppi.csv (per parameter group of analysis.parameter_groups and "
+        "per parameter), frontier_psa.csv (the efficient sequence with PSA percentile ICER "
+        "intervals), psa_manifest.json and figures/ (CEAC, CEAF, expected loss, CE plane, "
+        "EVPPI). The effect is analysis.effect (QALYs by default). Without --patients, adults "
+        "per draw follow a noise rule: within-draw noise variance of incremental net benefit "
+        "at most --noise-target of the between-draw variance (from 8 pilot draws). " + POINTS_NOTE,
     )
     add_point_args(p)
-    p.add_argument("--draws", type=positive_int, required=True, help="parameter draws (e.g. 200)")
+    p.add_argument("--draws", type=positive_int, required=True, help="parameter draws (e.g. 500)")
+    p.add_argument(
+        "--wtp",
+        metavar="VALUES",
+        help="decision WTP values, currency per unit of effect: a,b,c or lo:hi:n "
+        "(default analysis.willingness_to_pay); curves use 51 steps from 0 to the largest too",
+    )
+    p.add_argument(
+        "--noise-target",
+        type=float,
+        default=NOISE_TARGET,
+        help=f"largest noise share the size rule aims at (default {NOISE_TARGET})",
+    )
+    p.add_argument("--no-evppi", action="store_true", help="skip EVPPI (faster)")
     p.set_defaults(func=_run)
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.wtp is not None:
+        parse_wtp(args.wtp)  # bad values are refused before anything is written
     scenario, size, store, out = point_setup(args)
     try:
-        result = psa(
+        result = run_planned(
+            args,
             scenario,
-            args.draws,
             size,
             store,
-            workers=args.workers,
-            scheduler=args.scheduler,
-            progress=show_progress(args),
+            draws=args.draws,
+            patients=args.patients,
+            budget=BUDGET,
+            target=args.noise_target,
+            wtp=None if args.wtp is None else parse_wtp(args.wtp),
+            evppi=not args.no_evppi,
         )
-    except KeyboardInterrupt:
-        return interrupted(store)
-    cur = scenario.costs.currency
-    names = scenario.protocol_names
-    write_results(
-        out,
-        "psa",
-        scenario,
-        size,
-        {"psa.csv": result.table, "ceac.csv": result.ceac, "evpi.csv": result.evpi},
-        [
-            (
-                plot_psa_scatter,
-                result.table,
-                "psa_scatter.png",
-                {"effect": result.effect, "order": names, "currency": cur},
-            ),
-            (plot_ceac, result.ceac, "ceac.png", {"order": names, "currency": cur}),
-            (plot_evpi, result.evpi, "evpi.png", {"currency": cur}),
-        ],
-        {"draws": args.draws, "effect": result.effect, "stats": result.stats},
-    )
+    except KeyboardInterrupt as stop:
+        return interrupted(store.folder, stop)
+    result.write(out)
     if not args.quiet:
-        wide = result.ceac.pivot(index="wtp", columns="protocol", values="probability")[names]
-        wide = wide.join(result.evpi.set_index("wtp")).reset_index()
+        m = result.manifest
         print_table(
-            wide,
-            list(wide.columns),
-            title=f"PSA: {args.draws} draws ({result.stats['reused']} reused); "
-            "probability of highest "
-            f"net benefit by WTP ({cur} per unit of {result.effect}), and EVPI per person",
+            result.summary(),
+            [
+                "wtp",
+                "best_protocol",
+                "probability_cost_effective",
+                "expected_net_benefit",
+                "evpi_per_person",
+                "population_evpi",
+            ],
+            title=f"PSA: {args.draws} draws x {m['patients_per_point']:,} adults "
+            f"({result.stats['reused']} reused); effect {result.effect}, "
+            f"{m['currency']} per person; noise share at WTP {m['reference_wtp']:,.0f}: "
+            f"{m['noise_share_at_reference_wtp']:.1%}",
         )
-        print(f"wrote {out}/psa.csv, ceac.csv, evpi.csv and figures")
+        print(f"wrote {out}/" + ", ".join(result.FILES) + " and figures/")
     return 0

@@ -8,7 +8,13 @@ numbers) and these outcomes are computed per protocol:
 - ``cost_per_patient`` (currency) and ``screen_detected_per_1000``;
 - ``net_monetary_benefit`` = WTP × effect − cost per patient (currency);
 - ``incremental_cost_per_detection``: (cost − comparator's cost) / (effect − comparator's
-  effect), currency per additional unit of effect (per screen-detected change by default).
+  effect), currency per additional unit of effect (the ICER in ``analysis.effect``: per QALY
+  by default; the name is kept from when the effect was screen-detected changes);
+- ``incremental_net_benefit``: net monetary benefit minus the comparator's (currency per
+  person), the default tornado outcome.
+
+The effect is ``analysis.effect`` (QALYs by default) and the WTP the reference WTP
+(:func:`fupsim.sensitivity.psa.reference_wtp`).
 
 The *preferred* protocol is the one with the highest net monetary benefit at the WTP. Where
 it changes between two neighbouring values of a parameter, the *threshold* is where the
@@ -56,8 +62,9 @@ def settings_for(
 ) -> OwsaSettings:
     """Fill unset choices from ``[sweep]``, then defaults.
 
-    Defaults: outcome ``cost_per_patient``; protocol ``analysis.reference_protocol`` (else the
-    first); comparator the last protocol of the scenario; WTP the middle value of the sorted
+    Defaults: outcome ``incremental_net_benefit`` (of the protocol against the comparator, at
+    the reference WTP); protocol ``analysis.reference_protocol`` (else the first); comparator
+    the last protocol of the scenario; WTP the middle value of the sorted
     ``analysis.willingness_to_pay``.
 
     Raises
@@ -67,7 +74,8 @@ def settings_for(
     """
     sw = scenario.sweep
     names = scenario.protocol_names
-    outcome = outcome or (sw.outcome if sw else "cost_per_patient")
+    set_outcome = sw.outcome if sw is not None and "outcome" in sw.model_fields_set else None
+    outcome = outcome or set_outcome or "incremental_net_benefit"
     if outcome not in SWEEP_OUTCOMES:
         raise ScenarioError(f"--outcome {outcome!r}: not one of {', '.join(SWEEP_OUTCOMES)}")
     protocol = (
@@ -76,11 +84,14 @@ def settings_for(
         or scenario.analysis.reference_protocol
         or names[0]
     )
-    comparator = comparator or (sw.comparator if sw else None) or names[-1]
+    fallback = names[-1] if names[-1] != protocol or len(names) == 1 else names[0]
+    comparator = comparator or (sw.comparator if sw else None) or fallback
     for opt, name in (("--protocol", protocol), ("--comparator", comparator)):
         if name not in names:
             raise ScenarioError(f"{opt} {name!r}: not one of {', '.join(names)}")
-    if outcome == "incremental_cost_per_detection" and protocol == comparator:
+    if outcome in ("incremental_cost_per_detection", "incremental_net_benefit") and (
+        protocol == comparator
+    ):
         raise ScenarioError(
             f"--comparator {comparator!r}: must differ from --protocol {protocol!r}"
         )
@@ -148,6 +159,7 @@ def outcome_table(summary: pd.DataFrame, settings: OwsaSettings) -> pd.DataFrame
             "screen_detected_per_1000": t["screen_detected_per_1000"],
             settings.effect: eff,
             "net_monetary_benefit": nmb,
+            "incremental_net_benefit": nmb - nmb[comp],
             "incremental_cost_per_detection": np.where(np.isfinite(icer), icer, np.nan),
             "preferred_protocol": t["protocol"].iloc[int(np.argmax(nmb))],
         }

@@ -7,25 +7,29 @@ how many draws are made, and a larger run extends a smaller one. All protocols a
 per draw against the same simulated people (common random numbers), and every draw uses the
 same simulation seed.
 
-Net benefit uses the scenario's willingness-to-pay values and, as effect, screen-detected
-changes per patient (or interval cases averted per patient when ``[sweep] effect`` says so).
-The acceptability curve is the **probability that each protocol has the highest net
-benefit**; EVPI is the expected value of perfect information per patient.
+Net benefit is ``WTP × effect − cost`` per person, in the effect ``analysis.effect`` chooses
+(discounted QALYs by default, or life-years, or screen-detected changes). The tables derived
+from the draws (decision table, acceptability curve and frontier, expected loss, EVPI with a
+Monte Carlo noise check, EVPPI per parameter group, the frontier with PSA ICER intervals) are
+built by :mod:`fupsim.sensitivity.psa_result`; the size rule for people per draw is in
+:mod:`fupsim.sensitivity.psa_size`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from fupsim import voi
 from fupsim.distributions import Dirichlet
-from fupsim.economics import ceac, evpi
+from fupsim.output import manifest
 from fupsim.scenario import Scenario, ScenarioError
 from fupsim.sensitivity.grid import build_points, check_points
+from fupsim.sensitivity.psa_result import PsaResult, nb_columns, psa_outputs
+from fupsim.sensitivity.psa_size import NOISE_TARGET, NoiseEstimate, estimate_noise
 from fupsim.sensitivity.runner import PointSize, PointStore, run_points
 
 __all__ = [
@@ -36,24 +40,41 @@ __all__ = [
     "draw_overrides",
     "draw_parameters",
     "effect_column",
-    "mark_frontier",
+    "plan_psa",
     "psa",
     "psa_table",
+    "reference_wtp",
 ]
 
 PSA_STREAM = 0x505341
 """First spawn-key element of the PSA parameter streams (replicates use one-element keys)."""
 
-EFFECTS = ("screen_detected_per_patient", "interval_cases_averted_per_patient")
-"""Effects net benefit can use. Screen-detected changes per person; or interval cases averted
-per person, against the protocol with the most interval cases at the same point (usually
-no follow-up). A reference that is the same for every protocol of a point leaves the
-preferred protocol, the acceptability curve and EVPI unchanged."""
+EFFECT_COLUMNS = {
+    "qaly": "qalys_per_patient",
+    "life_years": "life_years_per_patient",
+    "screen_detected": "screen_detected_per_patient",
+}
+"""Summary column (per person) of each ``analysis.effect`` choice."""
+EFFECTS = tuple(EFFECT_COLUMNS.values())
+"""Effect columns net benefit can use (per person): discounted QALYs, discounted life-years,
+or screen-detected changes."""
 
 
 def effect_column(scenario: Scenario) -> str:
-    """The effect used for net benefit: ``[sweep] effect`` or screen-detected per patient."""
-    return scenario.sweep.effect if scenario.sweep is not None else "screen_detected_per_patient"
+    """The effect column net benefit uses: ``analysis.effect`` (QALYs by default).
+
+    Raises
+    ------
+    ScenarioError
+        If the scenario still sets ``sweep.effect``, which ``analysis.effect`` supersedes.
+    """
+    sw = scenario.sweep
+    if sw is not None and "effect" in sw.model_fields_set:
+        raise ScenarioError(
+            f"sweep.effect = {sw.effect!r}: superseded by analysis.effect (one of "
+            f"{', '.join(EFFECT_COLUMNS)}); remove sweep.effect and set analysis.effect"
+        )
+    return EFFECT_COLUMNS[scenario.analysis.effect]
 
 
 def add_effect(summary: pd.DataFrame, effect: str) -> pd.DataFrame:
@@ -61,11 +82,10 @@ def add_effect(summary: pd.DataFrame, effect: str) -> pd.DataFrame:
     out = summary.copy()
     if effect == "screen_detected_per_patient":
         out[effect] = out["screen_detected_per_1000"] / 1000.0
-    elif effect == "interval_cases_averted_per_patient":
-        interval = out["interval_cases_per_1000"]
-        out[effect] = (interval.max() - interval) / 1000.0
-    else:
-        raise ScenarioError(f"sweep.effect = {effect!r}: not one of {', '.join(EFFECTS)}")
+    elif effect not in EFFECTS:
+        raise ScenarioError(f"effect {effect!r}: not one of {', '.join(EFFECTS)}")
+    elif effect not in out.columns:
+        raise ScenarioError(f"effect {effect!r}: the simulation summary has no such column")
     return out
 
 
@@ -127,39 +147,27 @@ def draw_overrides(scenario: Scenario, params: pd.DataFrame) -> list[dict[str, A
     return out
 
 
-def mark_frontier(acc: pd.DataFrame, table: pd.DataFrame, effect: str) -> pd.DataFrame:
-    """Add ``on_frontier``: the protocol with the highest *expected* net benefit at each WTP.
-
-    This is the acceptability frontier; it can differ from the protocol most often best.
-    """
-    means = table.groupby("protocol", sort=False)[["cost_per_patient", effect]].mean()
-    best = {}
-    for w in acc["wtp"].unique():
-        nmb = w * means[effect] - means["cost_per_patient"]
-        best[w] = nmb.idxmax()
-    out = acc.copy()
-    out["on_frontier"] = [best[w] == p for w, p in zip(out["wtp"], out["protocol"], strict=True)]
-    return out
+MIN_EVPPI_DRAWS = 20
+"""Fewest draws for which EVPPI is estimated (a regression needs some draws to fit)."""
 
 
-@dataclass(frozen=True)
-class PsaResult:
-    """A finished PSA: per-draw table, acceptability, EVPI and run statistics."""
-
-    table: pd.DataFrame
-    ceac: pd.DataFrame
-    evpi: pd.DataFrame
-    effect: str
-    stats: dict[str, Any] = field(default_factory=dict)
+def reference_wtp(scenario: Scenario) -> float:
+    """The reference WTP (tornado, size rule, CE plane): ``sweep.wtp``, else the middle value
+    of the sorted ``analysis.willingness_to_pay``."""
+    sw = scenario.sweep
+    if sw is not None and sw.wtp is not None:
+        return float(sw.wtp)
+    values = sorted(scenario.analysis.willingness_to_pay)
+    return float(values[len(values) // 2])
 
 
 def psa_table(params: pd.DataFrame, summaries: Sequence[pd.DataFrame], effect: str) -> pd.DataFrame:
-    """Per-draw table: ``draw, protocol, cost_per_patient, …`` and the drawn values."""
+    """Per-draw table: ``draw, protocol, cost_per_patient, <effect>``, … and the drawn values."""
     frames = []
     for i, summary in enumerate(summaries):
         frames.append(add_effect(summary, effect).assign(draw=int(params["draw"].iloc[i])))
     table = pd.concat(frames, ignore_index=True)
-    first = ["draw", "protocol", "cost_per_patient", "screen_detected_per_1000", effect]
+    first = ["draw", "protocol", "cost_per_patient", effect]
     rest = [c for c in table.columns if c not in first]
     return table[first + rest].merge(params, on="draw", how="left")
 
@@ -171,11 +179,14 @@ def psa(
     store: PointStore,
     *,
     wtp: Sequence[float] | None = None,
+    noise: NoiseEstimate | None = None,
+    evppi: bool = True,
     workers: int | None = None,
     scheduler: str | None = None,
     progress: bool | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> PsaResult:
-    """Run a probabilistic sensitivity analysis.
+    """Run a probabilistic sensitivity analysis and derive its decision tables.
 
     Parameters
     ----------
@@ -188,25 +199,179 @@ def psa(
     store : PointStore
         Resumable store of finished draws.
     wtp : sequence of float, optional
-        Willingness to pay per unit of effect (default ``analysis.willingness_to_pay``).
+        Decision WTP values, currency per unit of effect, strictly increasing (default
+        ``analysis.willingness_to_pay``); the curves use 51 even steps from 0 to the largest
+        plus these values.
+    noise : NoiseEstimate, optional
+        Per-person Monte Carlo noise (:func:`fupsim.sensitivity.psa_size.estimate_noise`);
+        adds the noise share and noise-corrected EVPI.
+    evppi : bool
+        Estimate EVPPI for ``analysis.parameter_groups`` and every drawn parameter.
     workers, scheduler, progress
         As in :func:`fupsim.experiment.map_tasks`.
+    extra : dict, optional
+        Further facts for the manifest (e.g. why this size was chosen).
 
     Returns
     -------
     PsaResult
     """
-    values = list(scenario.analysis.willingness_to_pay if wtp is None else wtp)
-    if not values:
-        raise ScenarioError("analysis.willingness_to_pay: empty; give at least one value")
+    an = scenario.analysis
+    values = [float(v) for v in (an.willingness_to_pay if wtp is None else wtp)]
+    try:
+        voi.decision.wtp_values(values)
+    except ValueError as err:
+        raise ScenarioError(f"--wtp: {err}") from None
+    effect = effect_column(scenario)
     check_points(scenario, draws, size, f"--draws {draws:,}")
     params = draw_parameters(scenario, draws, size.seed)
     points = build_points(scenario, draw_overrides(scenario, params), "psa draw")
-    result = run_points(
+    run = run_points(
         points, size, store, workers=workers, scheduler=scheduler, progress=progress, desc="psa"
     )
-    effect = effect_column(scenario)
-    table = psa_table(params, result.summaries, effect)
-    acc = mark_frontier(ceac(table, values, effect=effect), table, effect)
-    info = evpi(table, values, effect=effect)
-    return PsaResult(table=table, ceac=acc, evpi=info, effect=effect, stats=result.stats)
+    table = psa_table(params, run.summaries, effect)
+    names = scenario.protocol_names
+    reference = an.reference_protocol or names[0]
+    population = (
+        None
+        if an.population_per_year is None
+        else voi.population_factor(
+            an.population_per_year, an.decision_horizon_years, scenario.costs.discount_rate
+        )
+    )
+    people = float(table.groupby("protocol")["patients"].first().iloc[0]) * size.replications
+    per_person = None
+    if noise is not None:
+        if noise.reference != reference:
+            raise ValueError(f"noise: against {noise.reference!r}, not {reference!r}")
+        per_person = noise.per_person[[noise.protocols.index(p) for p in names]]
+    tables = psa_outputs(
+        table,
+        effect=effect,
+        decision_wtp=values,
+        reference=reference,
+        noise_per_person=per_person,
+        people_per_draw=people,
+        population=population,
+        groups=an.parameter_groups if evppi and draws >= MIN_EVPPI_DRAWS else {},
+        parameters=sorted(_uncertain(scenario)) if evppi and draws >= MIN_EVPPI_DRAWS else (),
+        evppi_options={"rng": size.seed},
+    )
+    ref_w = reference_wtp(scenario)
+    record = manifest(
+        "psa",
+        scenario.resolved(),
+        seed=size.seed,
+        sizes={
+            "draws": draws,
+            "replications_per_point": size.replications,
+            "patients_per_point": size.patients,
+            "people_per_draw": people,
+        },
+        effect=effect,
+        effect_choice=an.effect,
+        wtp=values,
+        curve_wtp_points=int(tables["ceac.csv"]["wtp"].nunique()),
+        reference_protocol=reference,
+        reference_wtp=ref_w,
+        currency=scenario.costs.currency,
+        price_year=scenario.costs.year,
+        protocols=names,
+        parameter_groups={k: list(v) for k, v in an.parameter_groups.items()},
+        population_per_year=an.population_per_year,
+        decision_horizon_years=an.decision_horizon_years,
+        population_factor=population,
+        noise=None if noise is None else noise.record(),
+        noise_share_at_reference_wtp=None if noise is None else noise.share(people),
+        stats=run.stats,
+        **(extra or {}),
+    )
+    return PsaResult(
+        table=nb_columns(table, effect, values),
+        tables=tables,
+        effect=effect,
+        manifest=record,
+        stats=run.stats,
+    )
+
+
+PILOT_DRAWS = 8
+"""Pilot draws of the size rule (the first draws of the PSA itself)."""
+PILOT_PATIENTS = 2000
+"""Adults per pilot draw."""
+
+
+def plan_psa(
+    scenario: Scenario,
+    *,
+    draws: int,
+    seed: int,
+    replications: int = 1,
+    patients: int | None = None,
+    target: float = NOISE_TARGET,
+    budget: int | None = None,
+    min_patients: int = 1000,
+) -> tuple[int, NoiseEstimate, dict[str, Any]]:
+    """Adults per draw by the noise rule (:mod:`fupsim.sensitivity.psa_size`), and why.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario whose PSA is planned.
+    draws : int
+        Planned parameter draws.
+    seed : int
+        The PSA's seed (pilot draws are its first draws, simulated with this seed).
+    replications : int
+        Replicates per draw.
+    patients : int, optional
+        A fixed size (the rule then only reports the noise share it gives).
+    target : float
+        Largest within-draw / between-draw variance share of incremental net benefit.
+    budget : int, optional
+        Most adults × replicates × draws to simulate; caps the rule's size.
+    min_patients : int
+        Fewest adults per draw the rule chooses.
+
+    Returns
+    -------
+    (int, NoiseEstimate, dict)
+        Adults per replicate per draw, the noise estimate, and a JSON-ready record of the
+        choice (``rule_patients``, ``chosen_patients``, ``capped_by_budget``,
+        ``expected_noise_share``, ``target``).
+    """
+    names = scenario.protocol_names
+    reference = scenario.analysis.reference_protocol or names[0]
+    k = min(PILOT_DRAWS, max(3, draws))
+    params = draw_parameters(scenario, k, seed)
+    variants = build_points(scenario, draw_overrides(scenario, params), "psa pilot draw")
+    noise = estimate_noise(
+        variants,
+        effect=effect_column(scenario),
+        wtp=reference_wtp(scenario),
+        reference=reference,
+        patients=PILOT_PATIENTS,
+        seed=seed,
+    )
+    rule = noise.patients_for(target, replications)
+    capped = False
+    if patients is None:
+        chosen = max(min_patients, rule)
+        if budget is not None and chosen * replications * draws > budget:
+            chosen = max(min_patients, budget // (replications * draws))
+            capped = True
+    else:
+        chosen = patients
+    people = chosen * replications * noise.people_per_patient
+    why = {
+        "rule": "people per draw so that within-draw noise variance of incremental net benefit "
+        f"is at most {target:.0%} of the between-draw variance at the reference WTP",
+        "target": target,
+        "rule_patients": rule,
+        "chosen_patients": chosen,
+        "given_patients": patients,
+        "capped_by_budget": capped,
+        "budget_patient_draws": budget,
+        "expected_noise_share": noise.share(people),
+    }
+    return chosen, noise, why

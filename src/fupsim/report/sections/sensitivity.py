@@ -24,6 +24,7 @@ from fupsim.plots.sensitivity import (
     plot_tornado,
 )
 from fupsim.report.html import Html, join, markup
+from fupsim.report.sections.uncertainty import provenance
 
 __all__ = ["INPUTS", "render"]
 
@@ -145,7 +146,11 @@ def _psa(report_dir: Path, figures_dir: Path, currency: str, order: list[str] | 
         effect = next(
             (
                 c
-                for c in ("screen_detected_per_patient", "interval_cases_averted_per_patient")
+                for c in (
+                    "qalys_per_patient",
+                    "life_years_per_patient",
+                    "screen_detected_per_patient",
+                )
                 if c in draws
             ),
             "screen_detected_per_1000",
@@ -267,6 +272,18 @@ def render(report_dir: Path, figures_dir: Path) -> Html | None:
         return None
     currency, order = _context(report_dir)
     parts: list[tuple[str, Callable[[], Html]]] = []
+    if "decision.csv" in (p.name for p in report_dir.iterdir()):
+        present -= {"psa.csv", "ceac.csv", "evpi.csv"}  # the uncertainty section shows the PSA
+    if not present:
+        return None
+    notes = []
+    for name, manifest_name, what in (
+        ("owsa.csv", "owsa_manifest.json", "one-way analysis"),
+        ("psa.csv", "psa_manifest.json", "probabilistic analysis"),
+        ("sobol.csv", "sobol_manifest.json", "Sobol analysis"),
+    ):
+        if name in present:
+            notes.append(provenance(report_dir, manifest_name, what)[1])
     if "owsa.csv" in present:
         parts.append(("owsa_tornado.csv", lambda: _owsa(report_dir, figures_dir, currency)))
     if present & {"psa.csv", "ceac.csv", "evpi.csv"}:
@@ -292,5 +309,5 @@ def render(report_dir: Path, figures_dir: Path) -> Html | None:
                     err,
                 )
             )
-    inner = join((b for b in body if b), "\n")
+    inner = join((b for b in [*notes, *body] if b), "\n")
     return markup('<section id="sensitivity"><h2>Sensitivity analysis</h2>\n{}\n</section>', inner)

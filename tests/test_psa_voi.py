@@ -1,0 +1,229 @@
+"""PSA decision tables recomputed by hand from a small psa.csv; provenance flags; bad input."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import fupsim
+from fupsim.cli import main
+from fupsim.output import manifest
+from fupsim.sensitivity.psa_result import PsaResult, icer_interval, load_psa, psa_outputs
+
+# 6 draws x 3 protocols, costs (USD) and QALYs per person chosen by hand.
+COST = np.array(
+    [
+        [100, 301, 420],
+        [110, 280, 500],
+        [90, 331, 380],
+        [105, 290, 460],
+        [95, 310, 400],
+        [100, 300, 450],
+    ],
+    dtype=float,
+)
+QALY = np.array(
+    [
+        [10.000, 10.010, 10.012],
+        [10.000, 10.004, 10.015],
+        [10.000, 10.012, 10.011],
+        [10.000, 10.006, 10.009],
+        [10.000, 10.009, 10.016],
+        [10.000, 10.008, 10.010],
+    ],
+)
+NAMES = ["none", "yearly", "half-yearly"]
+WTP = [0.0, 20_000.0, 50_000.0]
+
+
+def small_table() -> pd.DataFrame:
+    rows = [
+        {
+            "draw": d,
+            "protocol": p,
+            "cost_per_patient": COST[d, j],
+            "qalys_per_patient": QALY[d, j],
+            "theta": float(d),
+        }
+        for d in range(6)
+        for j, p in enumerate(NAMES)
+    ]
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="module")
+def outputs() -> dict[str, pd.DataFrame]:
+    return psa_outputs(
+        small_table(),
+        effect="qalys_per_patient",
+        decision_wtp=WTP,
+        curve_wtp_values=WTP,
+        population=1000 + 1000 / 1.03 + 1000 / 1.03**2,  # 1,000 a year for 3 years at 3 %
+    )
+
+
+def _nb(w: float) -> np.ndarray:
+    return w * QALY - COST  # (draws, options)
+
+
+def test_ceaf_and_expected_loss_by_hand(outputs) -> None:
+    ceaf = outputs["ceaf.csv"].set_index("wtp")
+    loss = outputs["expected_loss.csv"]
+    for w in WTP:
+        nb = _nb(w)
+        means = [sum(nb[d, j] for d in range(6)) / 6 for j in range(3)]
+        best = max(range(3), key=lambda j: means[j])
+        wins = sum(1 for d in range(6) if max(range(3), key=lambda j: nb[d, j]) == best)
+        assert ceaf.loc[w, "protocol"] == NAMES[best]
+        assert ceaf.loc[w, "probability"] == pytest.approx(wins / 6)
+        for j, p in enumerate(NAMES):
+            by_hand = sum(max(nb[d]) - nb[d, j] for d in range(6)) / 6
+            got = loss[(loss["wtp"] == w) & (loss["protocol"] == p)]["expected_loss"].item()
+            assert got == pytest.approx(by_hand, rel=1e-12, abs=1e-9)
+
+
+def test_decision_table_and_population_evpi_by_hand(outputs) -> None:
+    dec = outputs["decision.csv"].set_index("wtp")
+    assert list(outputs["decision.csv"].columns[:8]) == [
+        "wtp",
+        "best_protocol",
+        "probability_cost_effective",
+        "expected_net_benefit",
+        "net_benefit_p2_5",
+        "net_benefit_p97_5",
+        "evpi_per_person",
+        "population_evpi",
+    ]
+    people = 1000 * (1 + 1 / 1.03 + 1 / 1.03**2)
+    for w in WTP:
+        nb = _nb(w)
+        best = int(np.argmax(nb.mean(axis=0)))
+        evpi = np.mean([max(row) for row in nb]) - max(nb.mean(axis=0))
+        row = dec.loc[w]
+        assert row["best_protocol"] == NAMES[best]
+        assert row["expected_net_benefit"] == pytest.approx(nb[:, best].mean())
+        # numpy's linear percentile of the chosen protocol's net benefit over draws
+        lo, hi = np.percentile(nb[:, best], [2.5, 97.5])
+        assert (row["net_benefit_p2_5"], row["net_benefit_p97_5"]) == pytest.approx((lo, hi))
+        assert row["evpi_per_person"] == pytest.approx(evpi, abs=1e-9)
+        assert row["population_evpi"] == pytest.approx(evpi * people, abs=1e-6)
+        ev = outputs["evpi.csv"].set_index("wtp").loc[w, "evpi_per_person"]
+        assert ev == pytest.approx(evpi, abs=1e-9)
+
+
+def test_icer_interval_is_the_ratio_percentile_when_every_gain_is_positive() -> None:
+    rng = np.random.default_rng(5)
+    de = rng.uniform(0.001, 0.02, 400)
+    dc = rng.normal(300, 80, 400)
+    lo, hi = icer_interval(dc, de)
+    ratios = dc / de
+    ref = np.percentile(ratios[ratios >= 0], [2.5, 97.5], method="inverted_cdf")
+    # share of all draws below λ: the negative ratios (cost-saving) count as accepted at λ = 0
+    neg = (ratios < 0).mean()
+    ref = np.percentile(ratios, [2.5, 97.5], method="inverted_cdf")
+    assert lo == pytest.approx(max(ref[0], 0.0)) and hi == pytest.approx(ref[1])
+    assert neg < 0.01
+
+
+def test_frontier_psa_steps(outputs) -> None:
+    front = outputs["frontier_psa.csv"].set_index("protocol")
+    mean_c, mean_e = COST.mean(axis=0), QALY.mean(axis=0)
+    # yearly against none: mean ICER by hand
+    icer = (mean_c[1] - mean_c[0]) / (mean_e[1] - mean_e[0])
+    assert front.loc["yearly", "icer"] == pytest.approx(icer)
+    assert front.loc["yearly", "icer_p2_5"] <= icer <= front.loc["yearly", "icer_p97_5"]
+
+
+def _run_manifest(folder: Path, scenario: fupsim.Scenario, seed: int) -> None:
+    import json
+
+    rec = manifest(
+        "run", scenario.resolved(), seed=seed, sizes={"replications": 2, "patients": 500}
+    )
+    (folder / "manifest.json").write_text(json.dumps(rec))
+
+
+class _Text(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.classes: list[str] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.classes += [v or "" for k, v in attrs if k == "class"]
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def _psa_folder(tmp_path: Path, scenario: fupsim.Scenario) -> Path:
+    tables = psa_outputs(small_table(), effect="qalys_per_patient", decision_wtp=WTP)
+    rec = manifest(
+        "psa",
+        scenario.resolved(),
+        seed=7,
+        sizes={"draws": 6, "replications_per_point": 1, "patients_per_point": 500},
+    )
+    rec.update(
+        currency="USD",
+        reference_wtp=20_000.0,
+        protocols=NAMES,
+        effect="qalys_per_patient",
+        reference_protocol="none",
+    )
+    res = PsaResult(table=small_table(), tables=tables, effect="qalys_per_patient", manifest=rec)
+    out = tmp_path / "report"
+    res.write(out, figures=False)
+    return out
+
+
+def test_mismatched_psa_is_flagged(tmp_path: Path, baseline: fupsim.Scenario) -> None:
+    from fupsim.report.sections import uncertainty
+
+    out = _psa_folder(tmp_path, baseline)
+    assert load_psa(out).decision.equals(pd.read_csv(out / "decision.csv"))
+    other = fupsim.with_overrides(baseline, {"ultrasound.specificity": 0.9})
+    _run_manifest(out, other, seed=7)
+    parsed = _Text()
+    parsed.feed(str(uncertainty.render(out, tmp_path / "figs")))
+    assert any("mismatch" in c for c in parsed.classes)
+    assert "Mismatched result" in "".join(parsed.text)
+    # the same scenario and seed: no flag
+    _run_manifest(out, baseline, seed=7)
+    parsed = _Text()
+    parsed.feed(str(uncertainty.render(out, tmp_path / "figs")))
+    assert "Mismatched result" not in "".join(parsed.text)
+    assert "parameter uncertainty (PSA), 6 draws × 500 people" in "".join(parsed.text)
+
+
+@pytest.mark.parametrize(
+    ("setting", "field"),
+    [
+        ('analysis.parameter_groups={tests=["ultrasound.sensitivty"]}', "parameter_groups"),
+        ("analysis.population_per_year=-5.0", "population_per_year"),
+        ("analysis.decision_horizon_years=-1.0", "decision_horizon_years"),
+        ("analysis.willingness_to_pay=[0, 50000, 20000]", "willingness_to_pay"),
+    ],
+)
+def test_bad_voi_input_exits_2_naming_the_field(
+    setting: str, field: str, baseline_path: Path, tmp_path: Path, capsys
+) -> None:
+    out = tmp_path / "psa"
+    argv = ["psa", str(baseline_path), "--out", str(out), "--draws", "4", "--quiet"]
+    assert main([*argv, "--set", setting]) == 2
+    assert field in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_wtp_not_increasing_on_the_command_line(
+    baseline_path: Path, tmp_path: Path, capsys
+) -> None:
+    out = tmp_path / "psa"
+    argv = ["psa", str(baseline_path), "--out", str(out), "--draws", "4", "--wtp", "5,3"]
+    assert main(argv) == 2
+    assert "--wtp" in capsys.readouterr().err
+    assert not out.exists()

@@ -238,7 +238,7 @@ def render(report_dir: Path, figures_dir: Path) -> Html | None:
                 "share_effect_not_positive": "Share of draws with no gain",
             },
             caption="Efficient frontier of the PSA means, with percentile ICER intervals from "
-            f"the draws ({label}); ∞ = the step is not cost-effective at any WTP in 97.5 % of draws",
+            f"the draws ({label}); ∞ = fewer than 97.5 % of draws favour the step at any WTP",
             digits={eff_col: 4, "icer": 0, "icer_p2_5": 0, "icer_p97_5": 0},
             table_id="frontier-psa",
         )

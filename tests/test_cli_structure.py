@@ -84,3 +84,10 @@ def test_version_and_help_answer_from_a_fresh_process() -> None:
         )
         assert "fupsim" in done.stdout
     assert "diff" in done.stdout  # the new command is listed
+
+
+def test_the_psa_noise_target_shown_in_help_is_the_rule_s() -> None:
+    from fupsim.commands.points import NOISE_TARGET
+    from fupsim.sensitivity.psa_size import NOISE_TARGET as RULE
+
+    assert NOISE_TARGET == RULE

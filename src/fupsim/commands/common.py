@@ -1,7 +1,7 @@
-"""Options and helpers shared by the sub-commands: one place for option handling and writing.
+"""Options and helpers shared by the sub-commands: scenario, execution and output options.
 
-Not a command itself: every command module imports its shared pieces from here, never from
-another command. Heavy dependencies (pandas, the simulation, matplotlib) are imported inside
+Not a command itself: command modules import their shared pieces from here (and the
+sensitivity commands also from :mod:`fupsim.commands.points`), never from another command. Heavy dependencies (pandas, the simulation, matplotlib) are imported inside
 the helpers that need them, so building the parser (``fupsim --help``) stays fast.
 """
 
@@ -10,48 +10,37 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-import time
-from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fupsim.errors import Terminated
-from fupsim.scenario import SWEEP_OUTCOMES
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from fupsim.experiment import RunResult
     from fupsim.scenario import Scenario
-    from fupsim.sensitivity.owsa import OwsaSettings
-    from fupsim.sensitivity.runner import PointSize
-    from fupsim.sensitivity.store import PointStore
 
 __all__ = [
     "OPTIONS",
-    "POINTS_NOTE",
     "add_execution_args",
     "add_force_arg",
-    "add_outcome_args",
-    "add_point_args",
     "add_scenario_args",
     "interrupted",
     "non_negative_int",
-    "outcome_settings",
-    "point_setup",
     "positive_int",
     "print_table",
     "run_from_args",
     "scenario_from_args",
     "scheduler_address",
     "show_progress",
-    "write_results",
 ]
 
 OPTIONS: dict[str, str] = {
     "comparator": "--comparator",
     "draws": "--draws",
     "gee_patients": "--gee-patients",
+    "noise_target": "--noise-target",
     "outcome": "--outcome",
     "overrides": "--set",
     "parameters": "--parameter",
@@ -223,65 +212,6 @@ def print_table(df: pd.DataFrame, columns: list[str], *, title: str | None = Non
     sys.stdout.flush()
 
 
-POINTS_NOTE = (
-    "Every point is simulated with the same seed (common random numbers across points) and "
-    "stored under <out>/points/ as soon as it finishes, keyed by a hash of its parameters, "
-    "seed, size and fupsim version: rerunning the same command skips finished points, and "
-    "Ctrl-C loses only the points in flight. Results are identical for any --workers and "
-    "with --scheduler."
-)
-"""The sensitivity commands' shared paragraph on the point store."""
-
-
-def add_point_args(p: argparse.ArgumentParser) -> None:
-    """SCENARIO, --set, --out and the options that size and place every sensitivity point."""
-    add_scenario_args(p)
-    p.add_argument(
-        "--out", required=True, metavar="DIR", help="output folder (points/ is kept inside)"
-    )
-    p.add_argument(
-        "--seed", type=non_negative_int, help="root random seed (default: simulation.seed)"
-    )
-    p.add_argument(
-        "--replications",
-        type=positive_int,
-        help="replicates per point (default: sweep.replications, else 2)",
-    )
-    p.add_argument(
-        "--patients",
-        type=positive_int,
-        help="adults per replicate per point (default: sweep.patients, else 2,000)",
-    )
-    p.add_argument(
-        "--workers", type=positive_int, help="local worker processes (default: all cores)"
-    )
-    p.add_argument(
-        "--scheduler",
-        type=scheduler_address,
-        metavar="ADDRESS",
-        help="run on a running Dask distributed scheduler, e.g. tcp://127.0.0.1:8786",
-    )
-    p.add_argument("--quiet", action="store_true", help="no progress bar or table")
-    add_force_arg(p)
-
-
-def point_setup(args: argparse.Namespace) -> tuple[Scenario, PointSize, PointStore, Path]:
-    """Validate the scenario and options; nothing is written until the first point is stored."""
-    from fupsim.output import check_out_dir
-    from fupsim.sensitivity.runner import PointSize
-    from fupsim.sensitivity.store import PointStore
-
-    out = check_out_dir(args.out, force=args.force)
-    scenario = scenario_from_args(args)
-    sw = scenario.sweep
-    size = PointSize(
-        seed=scenario.simulation.seed if args.seed is None else args.seed,
-        replications=args.replications or (sw.replications if sw else 2),
-        patients=args.patients or (sw.patients if sw else 2000),
-    )
-    return scenario, size, PointStore(out / "points", owner=out), out
-
-
 def interrupted(folder: Path, cause: BaseException, *, kept: str = "finished point(s)") -> int:
     """After Ctrl-C or SIGTERM: say what was stopped and what is kept; exit code 130.
 
@@ -303,90 +233,3 @@ def interrupted(folder: Path, cause: BaseException, *, kept: str = "finished poi
         file=sys.stderr,
     )
     return 130
-
-
-Figure = tuple[Callable[..., Any], Any, str, Mapping[str, Any]]
-"""A figure to draw: ``(plot function, data, file name, keyword arguments)``."""
-
-
-def write_results(
-    out: Path,
-    name: str,
-    scenario: Scenario,
-    size: PointSize,
-    tables: Mapping[str, Any],
-    figures: Sequence[Figure],
-    extra: Mapping[str, Any],
-) -> None:
-    """Write an analysis's tables, figures and ``<name>_manifest.json`` as one unit.
-
-    The folder is rebuilt beside ``out`` and swapped into place (the point store is carried
-    over), so an interrupt during the final writes leaves the previous results whole.
-    """
-    from matplotlib.figure import Figure as MplFigure
-
-    from fupsim.output import atomic_directory, manifest, write_json
-
-    started = time.perf_counter()
-    record = manifest(
-        name,
-        scenario.resolved(),
-        seed=size.seed,
-        sizes={"replications_per_point": size.replications, "patients_per_point": size.patients},
-        **extra,
-    )
-    with atomic_directory(out, force=True) as tmp:
-        for file, frame in tables.items():
-            frame.to_csv(tmp / file, index=False)
-        for plot, data, file, kwargs in figures:
-            options = dict(kwargs)
-            fig = MplFigure(figsize=options.pop("figsize", (7.5, 4.8)), layout="constrained")
-            plot(data, ax=fig.subplots(), **options)
-            fig.savefig(tmp / file, dpi=120)
-        record["wall_time_seconds"] = round(time.perf_counter() - started, 3)
-        write_json(tmp / f"{name}_manifest.json", record)
-
-
-def add_outcome_args(p: argparse.ArgumentParser) -> None:
-    """--outcome, --protocol, --comparator, --wtp, --parameter (``owsa`` and ``sobol``)."""
-    p.add_argument(
-        "--outcome",
-        choices=SWEEP_OUTCOMES,
-        help="outcome to rank parameters by (default: sweep.outcome, else cost_per_patient)",
-    )
-    p.add_argument(
-        "--protocol",
-        help="protocol whose outcome is ranked "
-        "(default: sweep.protocol, analysis.reference_protocol, else the first)",
-    )
-    p.add_argument(
-        "--comparator",
-        help="comparator for incremental_cost_per_detection "
-        "(default: sweep.comparator, else the last protocol)",
-    )
-    p.add_argument(
-        "--wtp",
-        type=float,
-        help="willingness to pay per unit of effect for net benefit and the preferred protocol "
-        "(default: sweep.wtp, else the middle of analysis.willingness_to_pay)",
-    )
-    p.add_argument(
-        "--parameter",
-        action="append",
-        default=[],
-        metavar="KEY",
-        help="only this ranged parameter (repeatable; default: every parameter with a range)",
-    )
-
-
-def outcome_settings(scenario: Scenario, args: argparse.Namespace) -> OwsaSettings:
-    """The outcome settings named by :func:`add_outcome_args`' options (scenario defaults)."""
-    from fupsim.sensitivity.owsa import settings_for
-
-    return settings_for(
-        scenario,
-        outcome=args.outcome,
-        protocol=args.protocol,
-        comparator=args.comparator,
-        wtp=args.wtp,
-    )

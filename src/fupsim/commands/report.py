@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import shlex
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fupsim.commands.common import (
     add_execution_args,
@@ -15,9 +15,14 @@ from fupsim.commands.common import (
     scenario_from_args,
     show_progress,
 )
-from fupsim.experiment import RunResult
-from fupsim.output import check_out_dir
-from fupsim.scenario import ScenarioError
+from fupsim.commands.points import (
+    add_report_args,
+    report_psa,
+)
+from fupsim.errors import ScenarioError
+
+if TYPE_CHECKING:
+    from fupsim.experiment import RunResult
 
 
 def register(sub: Any) -> None:
@@ -42,6 +47,18 @@ def register(sub: Any) -> None:
         action="store_true",
         help="skip the closed-form validation checks (about 2 s)",
     )
+    p.add_argument(
+        "--gee",
+        action="store_true",
+        help="fit the appendix GEE in models.txt (a few seconds on a large run)",
+    )
+    add_report_args(p)
+    p.add_argument(
+        "--figure-format",
+        default="png",
+        metavar="FORMATS",
+        help="figure formats, comma-separated: png (always) plus svg and/or pdf, e.g. png,svg",
+    )
     p.set_defaults(func=_run)
 
 
@@ -58,8 +75,24 @@ def _command(args: argparse.Namespace, result: RunResult | None) -> str:
     return shlex.join(parts)
 
 
+def _formats(value: str) -> list[str]:
+    """``--figure-format png,svg`` → ["png", "svg"]; bad names are refused before any work."""
+    from fupsim.report.figures import FORMATS
+
+    names = [f.strip().lower() for f in value.split(",") if f.strip()]
+    bad = [f for f in names if f not in FORMATS]
+    if bad or not names:
+        raise ScenarioError(
+            f"--figure-format {value!r}: not a list of figure formats; allowed: "
+            f"{', '.join(FORMATS)} (comma-separated)"
+        )
+    return names
+
+
 def _run(args: argparse.Namespace) -> int:
-    from fupsim.report import build_report
+    _formats(args.figure_format)
+    from fupsim.output import check_out_dir
+    from fupsim.pipeline import build_report
 
     out = check_out_dir(args.out, force=args.force)
     source = Path(args.scenario)
@@ -85,17 +118,23 @@ def _run(args: argparse.Namespace) -> int:
             command=_command(args, None),
             progress=show_progress(args),
             validation=not args.no_validation,
+            gee=args.gee,
+            figure_formats=_formats(args.figure_format),
             force=args.force,
         )
     else:
         scenario = scenario_from_args(args)
         result = run_from_args(scenario, args)
+        if not args.no_psa:
+            report_psa(args, scenario, out)
         build_report(
             result,
             out,
             command=_command(args, result),
             progress=show_progress(args),
             validation=not args.no_validation,
+            gee=args.gee,
+            figure_formats=_formats(args.figure_format),
             force=args.force,
         )
     if not args.quiet:

@@ -6,15 +6,17 @@ import argparse
 from typing import Any
 
 from fupsim.commands.common import (
-    POINTS_NOTE,
-    add_outcome_args,
-    add_point_args,
     interrupted,
-    outcome_settings,
-    point_setup,
     positive_int,
     print_table,
     show_progress,
+)
+from fupsim.commands.points import (
+    POINTS_NOTE,
+    add_outcome_args,
+    add_point_args,
+    outcome_settings,
+    point_setup,
     write_results,
 )
 

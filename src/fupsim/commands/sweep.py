@@ -6,12 +6,14 @@ import argparse
 from typing import Any
 
 from fupsim.commands.common import (
-    POINTS_NOTE,
-    add_point_args,
     interrupted,
-    point_setup,
     print_table,
     show_progress,
+)
+from fupsim.commands.points import (
+    POINTS_NOTE,
+    add_point_args,
+    point_setup,
     write_results,
 )
 

@@ -1,0 +1,295 @@
+"""Options and helpers shared by the sensitivity commands (sweep, owsa, psa, sobol) and by
+the report's PSA step: sizing and storing points, the outcome to rank by, writing results.
+
+Not a command itself; heavy dependencies are imported inside the helpers that need them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from fupsim.commands.common import (
+    add_force_arg,
+    add_scenario_args,
+    interrupted,
+    non_negative_int,
+    positive_int,
+    scenario_from_args,
+    scheduler_address,
+    show_progress,
+)
+from fupsim.errors import ParameterError
+from fupsim.scenario import SWEEP_OUTCOMES
+
+if TYPE_CHECKING:
+    from fupsim.scenario import Scenario
+    from fupsim.sensitivity.owsa import OwsaSettings
+    from fupsim.sensitivity.runner import PointSize
+    from fupsim.sensitivity.store import PointStore
+
+__all__ = [
+    "NOISE_TARGET",
+    "POINTS_NOTE",
+    "REPORT_BUDGET",
+    "REPORT_DRAWS",
+    "add_outcome_args",
+    "add_point_args",
+    "add_report_args",
+    "outcome_settings",
+    "point_setup",
+    "report_psa",
+    "run_planned",
+    "write_results",
+]
+
+POINTS_NOTE = (
+    "Every point is simulated with the same seed (common random numbers across points) and "
+    "stored under <out>/points/ as soon as it finishes, keyed by a hash of its parameters, "
+    "seed, size and fupsim version: rerunning the same command skips finished points, and "
+    "Ctrl-C loses only the points in flight. Results are identical for any --workers and "
+    "with --scheduler."
+)
+"""The sensitivity commands' shared paragraph on the point store."""
+
+
+def add_point_args(p: argparse.ArgumentParser) -> None:
+    """SCENARIO, --set, --out and the options that size and place every sensitivity point."""
+    add_scenario_args(p)
+    p.add_argument(
+        "--out", required=True, metavar="DIR", help="output folder (points/ is kept inside)"
+    )
+    p.add_argument(
+        "--seed", type=non_negative_int, help="root random seed (default: simulation.seed)"
+    )
+    p.add_argument(
+        "--replications",
+        type=positive_int,
+        help="replicates per point (default: sweep.replications, else 2)",
+    )
+    p.add_argument(
+        "--patients",
+        type=positive_int,
+        help="adults per replicate per point (default: sweep.patients, else 2,000)",
+    )
+    p.add_argument(
+        "--workers", type=positive_int, help="local worker processes (default: all cores)"
+    )
+    p.add_argument(
+        "--scheduler",
+        type=scheduler_address,
+        metavar="ADDRESS",
+        help="run on a running Dask distributed scheduler, e.g. tcp://127.0.0.1:8786",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bar or table")
+    add_force_arg(p)
+
+
+def point_setup(args: argparse.Namespace) -> tuple[Scenario, PointSize, PointStore, Path]:
+    """Validate the scenario and options; nothing is written until the first point is stored."""
+    from fupsim.output import check_out_dir
+    from fupsim.sensitivity.runner import PointSize
+    from fupsim.sensitivity.store import PointStore
+
+    out = check_out_dir(args.out, force=args.force)
+    scenario = scenario_from_args(args)
+    sw = scenario.sweep
+    size = PointSize(
+        seed=scenario.simulation.seed if args.seed is None else args.seed,
+        replications=args.replications or (sw.replications if sw else 2),
+        patients=args.patients or (sw.patients if sw else 2000),
+    )
+    return scenario, size, PointStore(out / "points", owner=out), out
+
+
+Figure = tuple[Callable[..., Any], Any, str, Mapping[str, Any]]
+"""A figure to draw: ``(plot function, data, file name, keyword arguments)``."""
+
+
+def write_results(
+    out: Path,
+    name: str,
+    scenario: Scenario,
+    size: PointSize,
+    tables: Mapping[str, Any],
+    figures: Sequence[Figure],
+    extra: Mapping[str, Any],
+) -> None:
+    """Write an analysis's tables, figures and ``<name>_manifest.json`` as one unit.
+
+    The folder is rebuilt beside ``out`` and swapped into place (the point store is carried
+    over), so an interrupt during the final writes leaves the previous results whole.
+    """
+    from matplotlib.figure import Figure as MplFigure
+
+    from fupsim.output import atomic_directory, manifest, write_json
+
+    started = time.perf_counter()
+    record = manifest(
+        name,
+        scenario.resolved(),
+        seed=size.seed,
+        sizes={"replications_per_point": size.replications, "patients_per_point": size.patients},
+        **extra,
+    )
+    with atomic_directory(out, force=True) as tmp:
+        for file, frame in tables.items():
+            frame.to_csv(tmp / file, index=False)
+        for plot, data, file, kwargs in figures:
+            options = dict(kwargs)
+            fig = MplFigure(figsize=options.pop("figsize", (7.5, 4.8)), layout="constrained")
+            plot(data, ax=fig.subplots(), **options)
+            fig.savefig(tmp / file, dpi=120)
+        record["wall_time_seconds"] = round(time.perf_counter() - started, 3)
+        write_json(tmp / f"{name}_manifest.json", record)
+
+
+def add_outcome_args(p: argparse.ArgumentParser) -> None:
+    """--outcome, --protocol, --comparator, --wtp, --parameter (``owsa`` and ``sobol``)."""
+    p.add_argument(
+        "--outcome",
+        choices=SWEEP_OUTCOMES,
+        help="outcome to rank parameters by (default: sweep.outcome, else cost_per_patient)",
+    )
+    p.add_argument(
+        "--protocol",
+        help="protocol whose outcome is ranked "
+        "(default: sweep.protocol, analysis.reference_protocol, else the first)",
+    )
+    p.add_argument(
+        "--comparator",
+        help="comparator for incremental_cost_per_detection "
+        "(default: sweep.comparator, else the last protocol)",
+    )
+    p.add_argument(
+        "--wtp",
+        type=float,
+        help="willingness to pay per unit of effect for net benefit and the preferred protocol "
+        "(default: sweep.wtp, else the middle of analysis.willingness_to_pay)",
+    )
+    p.add_argument(
+        "--parameter",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="only this ranged parameter (repeatable; default: every parameter with a range)",
+    )
+
+
+def outcome_settings(scenario: Scenario, args: argparse.Namespace) -> OwsaSettings:
+    """The outcome settings named by :func:`add_outcome_args`' options (scenario defaults)."""
+    from fupsim.sensitivity.owsa import settings_for
+
+    return settings_for(
+        scenario,
+        outcome=args.outcome,
+        protocol=args.protocol,
+        comparator=args.comparator,
+        wtp=args.wtp,
+    )
+
+
+NOISE_TARGET = 0.10
+"""Default largest noise share of the PSA size rule (:data:`fupsim.sensitivity.psa_size.NOISE_TARGET`, tested equal)."""
+
+
+def run_planned(
+    args: argparse.Namespace,
+    scenario: Any,
+    size: Any,
+    store: Any,
+    *,
+    draws: int,
+    patients: int | None,
+    budget: int,
+    target: float = NOISE_TARGET,
+    wtp: list[float] | None = None,
+    evppi: bool = True,
+) -> Any:
+    """Plan the size by the noise rule, then run the PSA (shared with ``fupsim report``).
+
+    Returns a :class:`fupsim.sensitivity.psa_result.PsaResult`.
+    """
+    from fupsim.sensitivity.psa import plan_psa, psa
+    from fupsim.sensitivity.runner import PointSize
+
+    if not 0 < target < 1:
+        raise ParameterError("noise_target", f"{target:g}", "give a share between 0 and 1")
+    chosen, noise, why = plan_psa(
+        scenario,
+        draws=draws,
+        seed=size.seed,
+        replications=size.replications,
+        patients=patients,
+        target=target,
+        budget=budget,
+    )
+    size = PointSize(seed=size.seed, replications=size.replications, patients=chosen)
+    return psa(
+        scenario,
+        draws,
+        size,
+        store,
+        wtp=wtp,
+        noise=noise,
+        evppi=evppi,
+        workers=args.workers,
+        scheduler=args.scheduler,
+        progress=show_progress(args),
+        extra={"size_rule": why},
+    )
+
+
+REPORT_DRAWS = 400
+"""Default PSA draws in ``fupsim report`` (``--psa-draws``)."""
+REPORT_BUDGET = 4_000_000
+"""Most adults × draws the report's default PSA simulates (about 20-30 s on 2 cores)."""
+
+
+def add_report_args(p: argparse.ArgumentParser) -> None:
+    """``--psa-draws``, ``--psa-patients``, ``--no-psa`` for ``fupsim report``."""
+    p.add_argument(
+        "--psa-draws",
+        type=positive_int,
+        default=REPORT_DRAWS,
+        help=f"PSA draws before rendering (default {REPORT_DRAWS}; more for a final analysis)",
+    )
+    p.add_argument(
+        "--psa-patients",
+        type=positive_int,
+        help="adults per PSA draw (default: the noise rule - within-draw noise at most 10%% "
+        f"of between-draw variance - capped at {REPORT_BUDGET:,} adults x draws in all)",
+    )
+    p.add_argument("--no-psa", action="store_true", help="skip the report's PSA")
+
+
+def report_psa(args: argparse.Namespace, scenario: Any, out: Any) -> Any:
+    """The report's PSA step: plan, run and write the PSA files into the report folder.
+
+    The point store is ``<out>/points`` (a rerun reuses finished draws); figures are drawn by
+    the report's uncertainty section, so none are written here.
+    """
+    from fupsim.sensitivity.runner import PointSize
+    from fupsim.sensitivity.store import PointStore
+
+    if not any(u.psa is not None for u in scenario.uncertainty.values()):
+        return None
+    seed = scenario.simulation.seed if args.seed is None else args.seed
+    store = PointStore(out / "points", owner=out)
+    try:
+        result = run_planned(
+            args,
+            scenario,
+            PointSize(seed=seed, replications=1, patients=1),
+            store,
+            draws=args.psa_draws,
+            patients=args.psa_patients,
+            budget=REPORT_BUDGET,
+        )
+    except KeyboardInterrupt as stop:
+        raise SystemExit(interrupted(store.folder, stop)) from None
+    result.write(out, figures=False)
+    return result

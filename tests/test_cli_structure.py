@@ -91,3 +91,14 @@ def test_the_psa_noise_target_shown_in_help_is_the_rule_s() -> None:
     from fupsim.sensitivity.psa_size import NOISE_TARGET as RULE
 
     assert NOISE_TARGET == RULE
+
+
+def test_a_library_error_reaches_the_user_as_the_option(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    baseline = str(Path(__file__).parents[1] / "scenarios" / "baseline.toml")
+    out = tmp_path / "owsa"
+    assert main(["owsa", baseline, "--out", str(out), "--protocol", "nope", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("fupsim: error: --protocol 'nope': not one of ") and err.count("\n") == 1
+    assert not out.exists()  # nothing written

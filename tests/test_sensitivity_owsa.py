@@ -34,7 +34,7 @@ def test_settings_defaults_and_errors(baseline: fupsim.Scenario) -> None:
             len(baseline.analysis.willingness_to_pay) // 2
         ]
     )
-    with pytest.raises(ScenarioError, match="--protocol 'nope'"):
+    with pytest.raises(ScenarioError, match="^protocol = 'nope': not one of"):
         settings_for(baseline, protocol="nope")
     with pytest.raises(ScenarioError, match="must differ"):
         settings_for(baseline, outcome="incremental_cost_per_detection", comparator="us-3m")

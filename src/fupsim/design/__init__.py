@@ -34,8 +34,9 @@ from fupsim.design.spec import (
     wtp_values,
 )
 from fupsim.economics import icer_table
+from fupsim.errors import ParameterError
 from fupsim.output import atomic_directory, manifest, write_json
-from fupsim.scenario import Scenario, ScenarioError
+from fupsim.scenario import Scenario
 from fupsim.sensitivity.store import PointStore
 
 __all__ = [
@@ -204,7 +205,13 @@ def design(
     reps0 = sim.replications if replications is None else replications
     n = sim.patients if patients is None else patients
     if reps0 < 1 or n < 1 or seed < 0:
-        raise ScenarioError("--replications and --patients must be at least 1, --seed at least 0")
+        for name, value, least in (
+            ("replications", reps0, 1),
+            ("patients", n, 1),
+            ("seed", seed, 0),
+        ):
+            if value < least:
+                raise ParameterError(name, str(value), f"must be at least {least}")
     effect = effect_column(spec, scenario)
     wtps = wtp_values(spec, scenario)
     deltas = {w: indifference(spec, scenario, w) for w in wtps}

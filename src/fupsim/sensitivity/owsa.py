@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from fupsim.errors import ParameterError
 from fupsim.scenario import MAX_GRID_POINTS, SWEEP_OUTCOMES, Scenario, ScenarioError, get_value
 from fupsim.sensitivity.grid import build_points, check_points
 from fupsim.sensitivity.psa import add_effect, effect_column
@@ -77,7 +78,7 @@ def settings_for(
     set_outcome = sw.outcome if sw is not None and "outcome" in sw.model_fields_set else None
     outcome = outcome or set_outcome or "incremental_net_benefit"
     if outcome not in SWEEP_OUTCOMES:
-        raise ScenarioError(f"--outcome {outcome!r}: not one of {', '.join(SWEEP_OUTCOMES)}")
+        raise ParameterError("outcome", repr(outcome), f"not one of {', '.join(SWEEP_OUTCOMES)}")
     protocol = (
         protocol
         or (sw.protocol if sw else None)
@@ -86,14 +87,14 @@ def settings_for(
     )
     fallback = names[-1] if names[-1] != protocol or len(names) == 1 else names[0]
     comparator = comparator or (sw.comparator if sw else None) or fallback
-    for opt, name in (("--protocol", protocol), ("--comparator", comparator)):
+    for opt, name in (("protocol", protocol), ("comparator", comparator)):
         if name not in names:
-            raise ScenarioError(f"{opt} {name!r}: not one of {', '.join(names)}")
+            raise ParameterError(opt, repr(name), f"not one of {', '.join(names)}")
     if outcome in ("incremental_cost_per_detection", "incremental_net_benefit") and (
         protocol == comparator
     ):
-        raise ScenarioError(
-            f"--comparator {comparator!r}: must differ from --protocol {protocol!r}"
+        raise ParameterError(
+            "comparator", repr(comparator), f"must differ from the protocol ({protocol!r})"
         )
     if wtp is None:
         wtp = sw.wtp if sw and sw.wtp is not None else None
@@ -103,7 +104,7 @@ def settings_for(
             raise ScenarioError("analysis.willingness_to_pay: empty; give --wtp")
         wtp = values[len(values) // 2]
     if not np.isfinite(wtp) or wtp < 0:
-        raise ScenarioError(f"--wtp {wtp}: must be a finite number of 0 or more")
+        raise ParameterError("wtp", f"{wtp}", "must be a finite number of 0 or more")
     return OwsaSettings(outcome, protocol, comparator, float(wtp), effect_column(scenario))
 
 
@@ -121,8 +122,8 @@ def owsa_parameters(
     if keys:
         missing = [k for k in keys if k not in ranged]
         if missing:
-            raise ScenarioError(
-                f"--parameter {missing[0]}: has no range in the scenario's uncertainty tables"
+            raise ParameterError(
+                "parameters", missing[0], "has no range in the scenario's uncertainty tables"
             )
         ranged = {k: ranged[k] for k in keys}
     if not ranged:
@@ -226,9 +227,9 @@ def owsa(
     OwsaResult
     """
     if points < 2:
-        raise ScenarioError(f"--points {points}: must be at least 2 (low and high)")
+        raise ParameterError("points", str(points), "must be at least 2 (low and high)")
     if points > MAX_GRID_POINTS:
-        raise ScenarioError(f"--points {points:,}: at most {MAX_GRID_POINTS:,} allowed")
+        raise ParameterError("points", f"{points:,}", f"at most {MAX_GRID_POINTS:,} allowed")
     settings = settings or settings_for(scenario)
     ranged = owsa_parameters(scenario, parameters)
     check_points(scenario, 1 + len(ranged) * (points + 1), size, f"--points {points:,}")

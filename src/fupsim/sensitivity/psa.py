@@ -25,6 +25,7 @@ import pandas as pd
 
 from fupsim import voi
 from fupsim.distributions import Dirichlet
+from fupsim.errors import ParameterError
 from fupsim.output import manifest
 from fupsim.scenario import Scenario, ScenarioError
 from fupsim.sensitivity.grid import build_points, check_points
@@ -114,7 +115,7 @@ def draw_parameters(scenario: Scenario, draws: int, seed: int) -> pd.DataFrame:
     if not dists:
         raise ScenarioError("uncertainty: no parameter has a psa distribution; nothing to draw")
     if draws < 1:
-        raise ScenarioError(f"--draws {draws}: must be at least 1")
+        raise ParameterError("draws", str(draws), "must be at least 1")
     rows = []
     for i in range(draws):
         rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(PSA_STREAM, i)))
@@ -221,7 +222,7 @@ def psa(
     try:
         voi.decision.wtp_values(values)
     except ValueError as err:
-        raise ScenarioError(f"--wtp: {err}") from None
+        raise ParameterError("wtp", "", str(err)) from None
     effect = effect_column(scenario)
     check_points(scenario, draws, size, f"--draws {draws:,}")
     params = draw_parameters(scenario, draws, size.seed)

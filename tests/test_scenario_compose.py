@@ -119,6 +119,7 @@ def test_inactive_majority_is_baseline_plus_its_stated_differences() -> None:
         "E2-E5; cause mix C1-C6 of PARAMETERS.md section 1.2 (ASSUMPTION)"
     )
     expected["cohort"]["causes"] = {**expected["cohort"]["causes"], **mix}
+    expected["index_workup"]["enabled"] = False  # the mix is the followed group's own
     expected["uncertainty"]["cohort.causes"] = {
         "psa": {"dist": "dirichlet", "alpha": {k: round(200 * v, 9) for k, v in mix.items()}},
         "source": "C1-C6: Dirichlet with concentration 200 (PARAMETERS.md section 1.2)",
@@ -131,7 +132,7 @@ def test_inactive_majority_is_baseline_plus_its_stated_differences() -> None:
 def test_inactive_majority_file_states_only_differences() -> None:
     data = tomllib.loads((SCENARIOS / "inactive-majority.toml").read_text())
     assert data["extends"] == "baseline.toml"
-    assert set(data) == {"extends", "meta", "cohort", "uncertainty"}
+    assert set(data) == {"extends", "meta", "cohort", "index_workup", "uncertainty"}
     assert set(data["uncertainty"]) == {"cohort.causes"}
 
 

@@ -102,3 +102,38 @@ def test_a_library_error_reaches_the_user_as_the_option(
     err = capsys.readouterr().err
     assert err.startswith("fupsim: error: --protocol 'nope': not one of ") and err.count("\n") == 1
     assert not out.exists()  # nothing written
+
+
+@pytest.mark.slow
+def test_sigterm_during_a_sweep_says_terminated_and_keeps_points(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    out = tmp_path / "sweep"
+    baseline = Path(__file__).parents[1] / "scenarios" / "baseline.toml"
+    args = ["sweep", str(baseline), "--out", str(out), "--quiet", "--workers", "1"]
+    args += ["--patients", "500", "--replications", "1"]
+    args += ["--vary", "ultrasound.specificity=0.5:0.99:200"]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fupsim.cli", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None:
+            if any((out / "points").glob("*/*.json")):
+                break
+            time.sleep(0.05)
+        assert proc.poll() is None, "the sweep finished before it could be terminated"
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 143, err
+    assert err.startswith("fupsim: terminated (SIGTERM); ") and "finished point(s)" in err, err
+    assert "Traceback" not in err and "interrupted" not in err
+    assert any((out / "points").glob("*/*.json"))  # finished points are kept for a rerun

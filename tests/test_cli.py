@@ -26,9 +26,12 @@ def test_run_writes_the_four_files_with_every_summary_column(
     assert main(["run", str(baseline_path), "--out", str(out), "--workers", "1", *SMALL]) == 0
     assert sorted(p.name for p in out.iterdir() if p.name != ".fupsim-output") == [
         "by_cause.csv",
+        "by_subgroup.csv",
         "events.parquet",
+        "infants.csv",
         "manifest.json",
         "outcomes.parquet",
+        "pathways.csv",
         "summary.csv",
     ]
     summary = pd.read_csv(out / "summary.csv")
@@ -36,7 +39,15 @@ def test_run_writes_the_four_files_with_every_summary_column(
         assert col in summary.columns
         if col not in ("protocol", "patients"):
             assert f"{col}_se" in summary.columns
-    assert list(summary["protocol"]) == ["us-3m", "us-4.5m", "us-6m", "no-follow-up"]
+    assert list(summary["protocol"]) == [
+        "us-3m",
+        "us-4.5m",
+        "us-6m",
+        "us-3m-24m",
+        "us-4.5m-24m",
+        "us-6m-24m",
+        "no-follow-up",
+    ]
     outcomes = pd.read_parquet(out / "outcomes.parquet")
     for col in [
         "replicate",
@@ -52,7 +63,11 @@ def test_run_writes_the_four_files_with_every_summary_column(
         assert col in outcomes.columns
     sizes = outcomes.groupby(["replicate", "protocol"]).size().unstack()
     assert (sizes.nunique(axis=1) == 1).all()  # every protocol sees the same people
-    assert (sizes.min(axis=1) >= 1500).all()  # adults plus the prenatal stream
+    # the followed adults: fewer than the 1,500 adults (the index work-up sends some elsewhere)
+    assert (sizes.max(axis=1) < 1500).all() and (sizes.min(axis=1) > 750).all()
+    pathways = pd.read_csv(out / "pathways.csv")
+    adults = pathways.loc[pathways["pathway"] != "infant", "people"].sum()
+    assert adults == pytest.approx(1500)
     manifest = json.loads((out / "manifest.json").read_text())
     for key in [
         "scenario",

@@ -21,7 +21,7 @@ def _within(observed: float, p: float, n: int) -> bool:
 
 @pytest.fixture(scope="module")
 def big(baseline: fupsim.Scenario):
-    sc = with_overrides(baseline, {"prenatal.screened": 0})
+    sc = with_overrides(baseline, {"prenatal.screened_per_adult": 0})
     return sc, draw_cohort(sc, replicate_streams(11, 0), N)
 
 
@@ -75,7 +75,7 @@ def test_foci(big) -> None:
 
 def test_prenatal_stream_rate_and_flags(baseline: fupsim.Scenario) -> None:
     screened = 5_000_000
-    sc = with_overrides(baseline, {"prenatal.screened": screened})
+    sc = with_overrides(baseline, {"prenatal.screened_per_adult": screened / 10})
     c = draw_cohort(sc, replicate_streams(5, 0), 10)
     pre = c.stream == 1
     k = int(pre.sum())

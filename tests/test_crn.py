@@ -52,7 +52,7 @@ def test_unchanged_protocols_give_identical_patient_rows(
     baseline: fupsim.Scenario, variant: str
 ) -> None:
     # jitter, loss and the prenatal stream are all on in the baseline
-    assert baseline.attendance.jitter_sd_days > 0 and baseline.prenatal.screened > 0
+    assert baseline.attendance.jitter_sd_days > 0 and baseline.prenatal.pregnancies(1) > 0
     other = _variants(baseline)[variant]
     base = fupsim.run(baseline, **RUN).outcomes
     changed = fupsim.run(other, **RUN).outcomes

@@ -20,8 +20,12 @@ def _run(sc: fupsim.Scenario, n: int = 3000, seed: int = 3) -> pd.DataFrame:
     return run_replicate(sc, 0, seed=seed, patients=n, events=False)[0]
 
 
+# a sensitivity by cause replaces the scalar for that cause, so zero both
+ZERO = {"ultrasound.sensitivity": 0.0, "ultrasound.sensitivity_by_cause": {"bile_duct_stone": 0.0}}
+
+
 def test_sensitivity_zero_finds_nothing(baseline: fupsim.Scenario) -> None:
-    out = _run(with_overrides(baseline, {"ultrasound.sensitivity": 0.0}))
+    out = _run(with_overrides(baseline, ZERO))
     assert out["screen_detected"].sum() == 0
     assert out["progressive"].sum() > 0
 
@@ -157,7 +161,11 @@ def test_attendance_lowers_detection(baseline: fupsim.Scenario) -> None:
 
 def test_sensitivity_by_lobe(baseline: fupsim.Scenario) -> None:
     sc = with_overrides(
-        baseline, {"ultrasound.sensitivity": {"right": 0.0, "left": 1.0, "both": 1.0}}
+        baseline,
+        {
+            "ultrasound.sensitivity": {"right": 0.0, "left": 1.0, "both": 1.0},
+            "ultrasound.sensitivity_by_cause": {"bile_duct_stone": 0.0},  # by cause wins
+        },
     )
     out = _run(sc, n=20000)
     assert not out[(out["lobe"] == "right") & out["screen_detected"]].shape[0]

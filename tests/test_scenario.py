@@ -28,16 +28,33 @@ def test_shipped_scenarios_load(name: str) -> None:
 
 
 def test_baseline_encodes_the_source_article(baseline: fupsim.Scenario) -> None:
-    causes = baseline.cohort.causes
-    named = {k: v for k, v in causes.items()}
-    assert max(named, key=named.__getitem__) == "bile_duct_stone"
+    # the index mix is PARAMETERS.md C1-C6; the work-up keeps the article's group for follow-up
+    assert baseline.cohort.causes == {
+        "inactive_scar": 0.86,
+        "bile_duct_stone": 0.08,
+        "parasitic": 0.03,
+        "haemangioma": 0.02,
+        "malignant": 0.005,
+        "active_infection": 0.005,
+    }
+    assert baseline.index_workup.enabled
+    # 2 to 3 years of follow-up: each interval for 24 and for 36 months
+    durations = {
+        (p.interval_months, p.duration_months) for p in baseline.protocol if p.interval_months
+    }
+    assert durations == {(i, d) for i in (3, 4.5, 6) for d in (24, 36)}
     assert baseline.cohort.female_share == 0.5
     lobe = baseline.cohort.lobe
     assert lobe.right > 0.5 > lobe.left and lobe.both < 0.2
     assert baseline.cohort.multiple_foci_share < 0.5
-    intervals = sorted(p.interval_months for p in baseline.protocol if p.interval_months)
-    assert intervals == [3, 4.5, 6]
     assert any(p.visits_months == [] for p in baseline.protocol)
+
+
+def test_article_ranking_gives_the_article_s_mix_to_everyone() -> None:
+    sc = load_scenario(ROOT / "scenarios" / "article-ranking.toml")
+    causes = sc.cohort.causes
+    assert max(causes, key=causes.__getitem__) == "bile_duct_stone"
+    assert not sc.index_workup.enabled
 
 
 def test_inactive_majority_is_mostly_scars() -> None:
@@ -87,7 +104,7 @@ def test_parse_overrides_reads_toml_values() -> None:
             ["ultrasound.specificity", "1.3", "less than or equal to 1"],
         ),
         ("cohort.female_share=-0.1", ["cohort.female_share", "-0.1", "greater than or equal to 0"]),
-        ("cohort.causes.malignant=0.5", ["cohort.causes", "sum to 1.45", "must sum to 1"]),
+        ("cohort.causes.malignant=0.5", ["cohort.causes", "sum to 1.495", "must sum to 1"]),
         (
             "protocol.us-3m.interval_months=0",
             ["protocol[us-3m].interval_months", "0", "greater than 0"],

@@ -22,7 +22,7 @@ from fupsim.scenario import ScenarioError, scenario_from_dict, with_overrides
 from fupsim.workup import FEATURES, PATHWAYS, index_workup, workup_frame
 
 ROOT = Path(__file__).resolve().parents[1]
-WORKUP = ROOT / "scenarios" / "baseline-workup.toml"
+WORKUP = ROOT / "scenarios" / "baseline.toml"
 Z = 4.0  # tolerance in standard errors
 N = 40_000  # adults for the closed-form checks (one uniform draw per feature each: fast)
 
@@ -30,6 +30,17 @@ N = 40_000  # adults for the closed-form checks (one uniform draw per feature ea
 @pytest.fixture(scope="module")
 def with_workup() -> fupsim.Scenario:
     return fupsim.load_scenario(WORKUP)
+
+
+@pytest.fixture(scope="module")
+def baseline() -> fupsim.Scenario:
+    """baseline.toml without its [index_workup] block (nor the uncertainty about it)."""
+    data = fupsim.load_scenario(WORKUP).model_dump(by_alias=True, exclude_none=True)
+    data.pop("index_workup")
+    data["uncertainty"] = {
+        k: v for k, v in data["uncertainty"].items() if not k.startswith("index_workup.")
+    }
+    return scenario_from_dict(data)
 
 
 def _people(causes: tuple[str, ...], cause: list[str], infant: list[bool]) -> Cohort:
@@ -128,7 +139,9 @@ def _p_followed(sc: fupsim.Scenario, cause: str) -> float:
 
 @pytest.mark.parametrize("ct", [False, True])
 def test_followed_share_and_mix_match_bayes_rule(with_workup: fupsim.Scenario, ct: bool) -> None:
-    sc = with_overrides(with_workup, {"prenatal.screened": 0, "index_workup.ct.enabled": ct})
+    sc = with_overrides(
+        with_workup, {"prenatal.screened_per_adult": 0, "index_workup.ct.enabled": ct}
+    )
     streams = replicate_streams(20261126, 3)
     cohort = draw_cohort(sc, streams, N)
     w = index_workup(sc, cohort, streams)
@@ -153,7 +166,7 @@ def test_followed_share_and_mix_match_bayes_rule(with_workup: fupsim.Scenario, c
 def test_the_shipped_values_give_the_followed_mix_stated_in_the_scenario(
     with_workup: fupsim.Scenario,
 ) -> None:
-    """The table in baseline-workup.toml's comments (and docs/workup.md), to 3 decimals."""
+    """The table in baseline.toml's comments (and docs/workup.md), to 3 decimals."""
     joint = {c: s * _p_followed(with_workup, c) for c, s in with_workup.cohort.causes.items()}
     total = sum(joint.values())
     assert total == pytest.approx(0.713, abs=5e-4)
@@ -184,7 +197,7 @@ def test_workup_stream_is_appended_after_the_existing_ones() -> None:
     before = ("cohort", "prenatal", "natural_history", "visit_attendance", "visit_loss")
     before += ("visit_ultrasound", "visit_ct", "visit_recall", "visit_jitter", "capacity")
     assert STREAMS[: len(before) + 1] == (*before, "visualisation")
-    assert STREAMS[-1] == "workup"
+    assert STREAMS[len(before) + 1 :] == ("mortality", "workup", "visit_repeat", "infant")
     # a stream's generator is child i of the replicate's SeedSequence, whatever comes after it
     child = np.random.SeedSequence(11, spawn_key=(2,)).spawn(3)[0]
     assert np.array_equal(
@@ -205,7 +218,7 @@ def test_disabled_work_up_follows_every_adult(baseline: fupsim.Scenario) -> None
 @pytest.mark.parametrize("enabled", [False, True])
 def test_infants_are_never_followed(with_workup: fupsim.Scenario, enabled: bool) -> None:
     sc = with_overrides(
-        with_workup, {"prenatal.screened": 100_000, "index_workup.enabled": enabled}
+        with_workup, {"prenatal.screened_per_adult": 100.0, "index_workup.enabled": enabled}
     )
     streams = replicate_streams(13, 0)
     cohort = draw_cohort(sc, streams, 1000)
@@ -271,6 +284,8 @@ def test_a_scenario_without_a_malignant_cause_needs_no_workup_block(
     data = baseline.model_dump(by_alias=True, exclude_none=True)
     data.pop("health", None)  # per-cause health entries would name the dropped causes
     data |= {"uncertainty": {}}
+    data["analysis"].pop("parameter_groups", None)  # groups name uncertainty keys
+    data["cohort"].pop("cause_odds", None)  # it names the dropped malignant cause
     data["cohort"]["causes"] = {"inactive_scar": 0.9, "bile_duct_stone": 0.1}
     sc = scenario_from_dict(data)
     assert sc.index_workup.ct.malignant_causes == ["malignant"] and not sc.index_workup.enabled

@@ -2,12 +2,13 @@
 
 Adults come from the scenario's demographics and cause mix; the prenatal stream adds the
 children whose fetal hepatic calcification was found on a routine pregnancy scan
-(``prenatal.screened`` scans, each finding one at ``prenatal.fetal_rate``).
+(``prenatal.screened`` scans, or ``prenatal.screened_per_adult`` per adult, each finding one
+at ``prenatal.fetal_rate``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 import pandas as pd
@@ -51,18 +52,35 @@ class Cohort:
     abnormal_karyotype: np.ndarray  # bool (prenatal only)
     congenital_infection: np.ndarray  # bool (prenatal only)
     limited_visualisation: np.ndarray  # bool: ultrasound shows this person's liver poorly
+    patient_id: np.ndarray | None = None  # int32 ids (None: 0..n-1, the whole cohort)
 
     @property
     def size(self) -> int:
         """Number of people."""
         return int(self.stream.shape[0])
 
+    @property
+    def ids(self) -> np.ndarray:
+        """Each person's ``patient_id`` in the replicate's whole cohort."""
+        if self.patient_id is None:
+            return np.arange(self.size, dtype=np.int32)
+        return self.patient_id
+
+    def take(self, idx: np.ndarray) -> Cohort:
+        """The people at positions ``idx``, keeping their ``patient_id``."""
+        arrays = {
+            f.name: getattr(self, f.name)[idx]
+            for f in fields(self)
+            if f.name not in ("causes", "patient_id")
+        }
+        return Cohort(causes=self.causes, patient_id=self.ids[idx], **arrays)
+
     def to_frame(self) -> pd.DataFrame:
         """One row per person with labelled categorical columns."""
         cat = pd.Categorical.from_codes
         return pd.DataFrame(
             {
-                "patient_id": np.arange(self.size, dtype=np.int32),
+                "patient_id": self.ids,
                 "stream": cat(self.stream, categories=list(STREAM_NAMES)),
                 "age_years": self.age_years,
                 "sex": cat(self.female.astype(np.int8), categories=list(SEXES)),
@@ -81,6 +99,49 @@ def _categorical(u: np.ndarray, shares: list[float]) -> np.ndarray:
     """Map uniforms to category codes with the given shares (inverse-CDF, vectorised)."""
     edges = np.cumsum(shares)[:-1]
     return np.searchsorted(edges, u, side="right").astype(np.int16)
+
+
+_QUANTILES = 400  # age quantiles on which the covariate model is calibrated
+
+
+def _covariate_causes(
+    scenario: Scenario, names: tuple[str, ...], u: np.ndarray, age: np.ndarray, multiple: np.ndarray
+) -> np.ndarray:
+    """Adult cause codes; with ``cohort.cause_odds`` they depend on age and number of foci.
+
+    Each person's cause probabilities are ``k_c * exp(x_i b_c)`` normalised, where ``x_i b_c``
+    is the log odds ratio of their age (per decade) and of multiple foci; the constants
+    ``k_c`` are fitted (iterative proportional fitting on the age quantiles and the
+    multiple-foci share) so that the cohort's overall mix stays ``cohort.causes``. Without
+    ``cause_odds`` this is the plain inverse-CDF draw, unchanged.
+    """
+    c = scenario.cohort
+    shares = np.array([c.causes[name] for name in names])
+    odds = [c.cause_odds.get(name) for name in names]
+    if all(o is None or (o.per_decade == 1.0 and o.multiple_foci == 1.0) for o in odds):
+        return _categorical(u, list(shares))
+    b_age = np.array([np.log(o.per_decade) / 10 if o else 0.0 for o in odds])
+    b_foci = np.array([np.log(o.multiple_foci) if o else 0.0 for o in odds])
+
+    def relative(a: np.ndarray, m: np.ndarray) -> np.ndarray:
+        x = np.outer(a - 40.0, b_age) + np.outer(m, b_foci)
+        return np.exp(x - x.max(axis=1, keepdims=True))
+
+    q_age = c.age.ppf((np.arange(_QUANTILES) + 0.5) / _QUANTILES)
+    grid_a = np.concatenate([q_age, q_age])
+    grid_m = np.repeat([0.0, 1.0], _QUANTILES)
+    weight = np.where(grid_m > 0, c.multiple_foci_share, 1 - c.multiple_foci_share)
+    weight = weight / weight.sum()
+    rel = relative(grid_a, grid_m)
+    k = shares.copy()
+    for _ in range(200):
+        p = k * rel
+        p /= p.sum(axis=1, keepdims=True)
+        mean = weight @ p
+        k = np.where(mean > 0, k * shares / np.where(mean > 0, mean, 1.0), 0.0)
+    p = k * relative(age, multiple.astype(float))
+    cum = np.cumsum(p / p.sum(axis=1, keepdims=True), axis=1)
+    return (u[:, None] >= cum[:, :-1]).sum(axis=1).astype(np.int16)
 
 
 def draw_cohort(
@@ -110,13 +171,14 @@ def draw_cohort(
     adult_foci = np.where(multiple, 2 + extra, 1).astype(np.int16)
 
     prng = streams["prenatal"]
-    n_pre = int(prng.binomial(pn.screened, pn.fetal_rate)) if pn.screened > 0 else 0
+    pregnancies = pn.pregnancies(n_adult)
+    n_pre = int(prng.binomial(pregnancies, pn.fetal_rate)) if pregnancies > 0 else 0
     v = prng.random((5, n_pre))
     anomaly = v[2] < pn.associated_anomaly
     karyotype = v[3] < np.where(anomaly, pn.karyotype_if_anomaly, pn.karyotype_if_isolated)
     infection = v[4] < np.where(anomaly, pn.infection_if_anomaly, pn.infection_if_isolated)
     causes = cause_names(scenario)
-    adult_cause = _categorical(u[4], [c.causes[name] for name in causes[:-1]])
+    adult_cause = _covariate_causes(scenario, causes[:-1], u[4], adult_age, multiple)
     no = np.zeros(n_adult, dtype=bool)
     limited = streams["visualisation"].random(n_adult + n_pre)
     return Cohort(

@@ -147,7 +147,7 @@ def arm_outcomes(
         {
             "replicate": np.full(n, replicate, dtype=np.int32),
             "protocol": np.array([arm.protocol], dtype=object).repeat(n),  # fast: one pointer
-            "patient_id": np.arange(n, dtype=np.int32),
+            "patient_id": cohort.ids,
             "stream": cat(cohort.stream, categories=list(STREAM_NAMES)),
             "age_years": cohort.age_years,
             "sex": cat(cohort.female.astype(np.int8), categories=list(SEXES)),
@@ -177,6 +177,8 @@ def arm_outcomes(
             "programme_cost": arm.scan_cost,
         }
     )
+    if scenario.ct.workup != "ct":
+        frame["n_repeat_scans"] = arm.n_repeat_scans
     if arm.service is not None:
         frame["index_day"] = arm.service.index_day.astype(np.int32)
         frame["wait_days_total"] = arm.service.wait_days_total

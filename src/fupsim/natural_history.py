@@ -31,6 +31,16 @@ class History:
     presentation_month: np.ndarray  # float: clinical presentation (onset + sojourn)
     death_month: np.ndarray | None = None  # float: background death (fupsim.health); None: none
 
+    def take(self, idx: np.ndarray) -> History:
+        """The timelines of the people at positions ``idx``."""
+        return History(
+            progressive=self.progressive[idx],
+            onset_month=self.onset_month[idx],
+            sojourn_months=self.sojourn_months[idx],
+            presentation_month=self.presentation_month[idx],
+            death_month=None if self.death_month is None else self.death_month[idx],
+        )
+
 
 def draw_history(scenario: Scenario, cohort: Cohort, streams: ReplicateStreams) -> History:
     """Draw each person's latent timeline from their cause's natural history."""

@@ -17,7 +17,16 @@ import numpy as np
 from fupsim.rng import ReplicateStreams
 from fupsim.scenario import DAYS_PER_MONTH, Protocol, Scenario
 
-__all__ = ["VisitDraws", "VisitPlan", "draw_visits", "horizon_day", "nominal_day", "plan_visits"]
+__all__ = [
+    "VisitDraws",
+    "VisitPlan",
+    "draw_visits",
+    "horizon_day",
+    "loss_probabilities",
+    "nominal_day",
+    "plan_visits",
+    "protocol_end_day",
+]
 
 
 def nominal_day(months: np.ndarray | list[float] | float) -> np.ndarray:
@@ -28,6 +37,24 @@ def nominal_day(months: np.ndarray | list[float] | float) -> np.ndarray:
 def horizon_day(scenario: Scenario) -> int:
     """The last day of follow-up; visits due on it are done."""
     return int(nominal_day(scenario.simulation.horizon_months))
+
+
+def protocol_end_day(scenario: Scenario, protocol: Protocol) -> int:
+    """The last day of one protocol's follow-up (its ``duration_months``, at most the horizon)."""
+    return int(nominal_day(protocol.duration(scenario.simulation.horizon_months)))
+
+
+def loss_probabilities(scenario: Scenario, visit_months: list[float]) -> np.ndarray:
+    """Probability of loss to follow-up in the gap *before* each visit (``loss_basis = "time"``).
+
+    The gap before visit ``k`` runs from the previous nominal visit (month 0 for the first) to
+    visit ``k``; loss over ``g`` months is ``1 - (1 - attendance.loss_per_year) ** (g / 12)``,
+    so the chance of still being followed at a visit at month ``t`` is
+    ``(1 - loss_per_year) ** (t / 12)`` whatever the interval.
+    """
+    months = np.asarray(visit_months, dtype=float)
+    gaps = np.diff(np.concatenate([[0.0], months]))
+    return 1.0 - (1.0 - scenario.attendance.loss_per_year) ** (gaps / 12.0)
 
 
 @dataclass(frozen=True)
@@ -41,6 +68,20 @@ class VisitDraws:
     ct: np.ndarray
     recall: np.ndarray
     jitter: np.ndarray  # standard normal
+    repeat: np.ndarray | None = None  # repeat-ultrasound uniforms (ct.workup = "repeat_us_then_ct")
+
+    def take(self, idx: np.ndarray) -> VisitDraws:
+        """The draws of the people at positions ``idx`` (columns), keeping their values."""
+        return VisitDraws(
+            grid_days=self.grid_days,
+            attendance=self.attendance[:, idx],
+            loss=self.loss[:, idx],
+            ultrasound=self.ultrasound[:, idx],
+            ct=self.ct[:, idx],
+            recall=self.recall[:, idx],
+            jitter=self.jitter[:, idx],
+            repeat=None if self.repeat is None else self.repeat[:, idx],
+        )
 
 
 def draw_visits(scenario: Scenario, n: int, streams: ReplicateStreams) -> VisitDraws:
@@ -60,6 +101,7 @@ def draw_visits(scenario: Scenario, n: int, streams: ReplicateStreams) -> VisitD
         ct=uniforms("visit_ct"),
         recall=uniforms("visit_recall"),
         jitter=streams.keyed_normals("visit_jitter", grid, n),
+        repeat=uniforms("visit_repeat") if scenario.ct.workup == "repeat_us_then_ct" else None,
     )
 
 
@@ -76,6 +118,8 @@ class VisitPlan:
     u_ct: np.ndarray
     u_recall: np.ndarray
     u_attend: np.ndarray | None = None  # (K, n) attendance uniforms (rebooking re-uses them)
+    u_repeat: np.ndarray | None = None  # (K, n) repeat-ultrasound uniforms, if the work-up has one
+    lost_before_first: np.ndarray | None = None  # (n,) bool: lost before the first visit ("time")
 
     @property
     def visits(self) -> int:
@@ -89,13 +133,20 @@ def plan_visits(scenario: Scenario, protocol: Protocol, draws: VisitDraws) -> Vi
     Jitter (``attendance.jitter_sd_days``) moves each visit by a normal number of days; visits
     stay within [day 1, horizon] and strictly after the person's previous visit. Keeping them
     in order pushes a bunch of late visits forward, so each is then capped at the latest day
-    that still leaves one day for each later visit before the horizon.
+    that still leaves one day for each later visit before the protocol's end
+    (``duration_months``, at most the horizon).
+
+    Loss to follow-up (``attendance.loss_basis``): ``"visit"`` loses each person after each
+    visit with ``loss_per_visit``; ``"time"`` loses them in the gap before each visit with
+    :func:`loss_probabilities` (the draw keyed by that visit's day), so the gap before visit
+    ``k + 1`` becomes "lost after visit ``k``" and the first gap "lost before the first visit".
     """
     att = scenario.attendance
-    nominal = nominal_day(protocol.visit_months(scenario.simulation.horizon_months))
+    months = protocol.visit_months(scenario.simulation.horizon_months)
+    nominal = nominal_day(months)
     cols = np.searchsorted(draws.grid_days, nominal)
     n = draws.attendance.shape[1]
-    last = horizon_day(scenario)
+    last = protocol_end_day(scenario, protocol)
     if nominal.size and att.jitter_sd_days > 0:
         shifted = nominal[:, None] + np.float32(att.jitter_sd_days) * draws.jitter[cols]
         days = np.clip(np.rint(shifted), 1, last).astype(np.int32)
@@ -106,14 +157,25 @@ def plan_visits(scenario: Scenario, protocol: Protocol, draws: VisitDraws) -> Vi
         days = np.minimum(days, last - (nominal.size - 1 - ranks)).astype(np.int32)
     else:
         days = np.repeat(nominal[:, None], n, axis=1).astype(np.int32)
+    lost_before_first = None
+    if att.loss_basis == "visit":
+        lost_after = draws.loss[cols] < np.float32(att.loss_per_visit)
+    else:
+        p_gap = loss_probabilities(scenario, months).astype(np.float32)
+        lost_before = draws.loss[cols] < p_gap[:, None]
+        lost_after = np.zeros_like(lost_before)
+        lost_after[:-1] = lost_before[1:]
+        lost_before_first = lost_before[0] if nominal.size else None
     return VisitPlan(
         protocol=protocol,
         nominal_days=nominal,
         days=days,
         attend=draws.attendance[cols] < np.float32(att.per_visit),
-        lost_after=draws.loss[cols] < np.float32(att.loss_per_visit),
+        lost_after=lost_after,
         u_ultrasound=draws.ultrasound[cols],
         u_ct=draws.ct[cols],
         u_recall=draws.recall[cols],
         u_attend=draws.attendance[cols] if protocol.rebook_missed_after_days else None,
+        u_repeat=None if draws.repeat is None else draws.repeat[cols],
+        lost_before_first=lost_before_first,
     )

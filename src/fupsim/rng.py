@@ -33,6 +33,8 @@ STREAMS: tuple[str, ...] = (
     "visualisation",  # whose liver ultrasound shows poorly (patient-level test performance)
     "mortality",  # latent background death time (fupsim.health)
     "workup",  # index work-up: index-ultrasound features and CT (fupsim.workup)
+    "visit_repeat",  # repeat ultrasound in the recall work-up (ct.workup = "repeat_us_then_ct")
+    "infant",  # the infants' own pathway: attendance at their visits (fupsim.infants)
 )
 
 

@@ -10,8 +10,18 @@ from fupsim.cohort import Cohort
 from fupsim.engine.calendar import _Calendar
 from fupsim.engine.state import _END, _V, ArmResult, Discounter, ServiceLog, _ArmState, _pick
 from fupsim.natural_history import History
-from fupsim.protocol import VisitPlan, horizon_day
+from fupsim.protocol import VisitPlan, horizon_day, protocol_end_day
 from fupsim.scenario import Scenario
+
+
+def by_cause(cohort: Cohort, table: dict[str, float], base: np.ndarray) -> np.ndarray:
+    """``base`` (float32 per person) with the values of ``table`` for the causes it lists."""
+    if not table:
+        return base
+    out = base.copy()
+    for name, value in table.items():
+        out[cohort.cause == cohort.causes.index(name)] = np.float32(value)
+    return out
 
 
 def simulate_arm(
@@ -46,20 +56,26 @@ def simulate_arm(
             [us.sensitivity.right, us.sensitivity.left, us.sensitivity.both], np.float32
         )
         sens = by_lobe[cohort.lobe]
+    sens = by_cause(cohort, us.sensitivity_by_cause, sens)
     if us.limited_visualisation_share > 0:
         sens = np.where(cohort.limited_visualisation, np.float32(us.sensitivity_if_limited), sens)
     fp_us = np.float32(1.0 - us.specificity)
-    ct_sens, ct_fp, ct_done = (
-        np.float32(ct.sensitivity),
-        np.float32(1 - ct.specificity),
-        np.float32(ct.completion),
-    )
+    ct_sens: np.ndarray | np.float32 = np.float32(ct.sensitivity)
+    if ct.sensitivity_by_cause:
+        ct_sens = by_cause(cohort, ct.sensitivity_by_cause, np.full(n, ct_sens, np.float32))
+    ct_fp, ct_done = np.float32(1 - ct.specificity), np.float32(ct.completion)
     scan_unit = costs.ultrasound + costs.visit
     stop_k = plan.protocol.stop_after_stable
     ct_delay = ct.delay_days
     last_day = int(plan.days.max()) if k else 0
     scan_discount = Discounter(costs, last_day)
     ct_discount = Discounter(costs, last_day, shift=ct_delay)
+    repeat = plan.u_repeat
+    repeat_discount = Discounter(costs, last_day, shift=ct.repeat_us_delay_days)
+    if plan.lost_before_first is not None:  # loss_basis = "time": lost before the first visit
+        gone = plan.lost_before_first & (st.alive_until > plan.days[0])
+        st.stop_day[gone] = 0.0
+        st.end_reason[gone] = _END["lost_to_follow_up"]
 
     def scan_round(v: int) -> None:
         day_all = plan.days[v]
@@ -83,8 +99,16 @@ def simulate_arm(
         detectable = st.onset_day[p] <= day
         u_us, u_ct = plan.u_ultrasound[v, p], plan.u_ct[v, p]
         us_pos = np.where(detectable, u_us < sens[p], u_us < fp_us)
+        if repeat is not None and us_pos.any():
+            # the recall starts with a repeat ultrasound; only a second positive goes to CT
+            pr = p[us_pos]
+            st.n_repeat[pr] += 1
+            st.cost[pr] += scan_unit * repeat_discount(day[us_pos])
+            u_rep = repeat[v, p]
+            us_pos &= np.where(detectable, u_rep < sens[p], u_rep < fp_us)
         recall = us_pos & (plan.u_recall[v, p] < ct_done)
-        ct_pos = recall & np.where(detectable, u_ct < ct_sens, u_ct < ct_fp)
+        sens_ct = ct_sens if isinstance(ct_sens, np.float32) else ct_sens[p]
+        ct_pos = recall & np.where(detectable, u_ct < sens_ct, u_ct < ct_fp)
         if us_pos.any():
             code = np.where(
                 ct_pos, _V["ct_positive"], np.where(recall, _V["ct_negative"], _V["positive_no_ct"])
@@ -144,7 +168,10 @@ def simulate_arm(
         env.process(calendar.clinic(env))
         visit_day = calendar.visit_day
     env.run()  # to completion: visits on the horizon day are processed
-    st.record_deaths(history, horizon_day(scenario))
+    end = protocol_end_day(scenario, plan.protocol)
+    if end < horizon_day(scenario):  # a shorter protocol ends its follow-up on its own day
+        st.stop_day = np.minimum(st.stop_day, float(end))
+    st.record_deaths(history, end)
     if service is not None:
         service_log = calendar.log()
 
@@ -156,6 +183,7 @@ def simulate_arm(
         n_missed=st.n_missed,
         n_ct=st.n_ct,
         n_false_positive_workups=st.n_fp,
+        n_repeat_scans=st.n_repeat,
         end_reason=st.end_reason,
         end_day=st.stop_day,
         screen_detected=st.detected,

@@ -9,7 +9,7 @@ import simpy
 
 from fupsim.capacity import Service, next_clinic_day
 from fupsim.engine.state import _END, _NEVER, _V, ServiceLog, _ArmState
-from fupsim.protocol import VisitPlan, nominal_day
+from fupsim.protocol import VisitPlan, protocol_end_day
 from fupsim.scenario import Scenario
 
 
@@ -40,7 +40,7 @@ class _Calendar:
         self.flat_lost = plan.lost_after.ravel()
         self.per_visit = np.float32(scenario.attendance.per_visit)
         self.rebook = plan.protocol.rebook_missed_after_days
-        self.horizon = int(nominal_day(scenario.simulation.horizon_months))
+        self.horizon = protocol_end_day(scenario, plan.protocol)
         self.vnext = np.zeros(n, dtype=np.int64)
         self.due = np.zeros(n, dtype=np.int64)  # first clinic day on or after the due date
         self.ready = np.full(n, _NEVER, dtype=np.int64)  # clinic day a person joins the queue
@@ -60,7 +60,11 @@ class _Calendar:
         self.queue = np.zeros(0, dtype=np.int64)
         if k:
             first = service.arrival_day + plan.days[0]
-            self._book(np.arange(n, dtype=np.int64), first, first)
+            start = np.arange(n, dtype=np.int64)
+            if plan.lost_before_first is not None:  # loss_basis = "time"
+                start = start[st.stop_day > 0]  # simulate_arm removed those lost before
+                first = first[start]
+            self._book(start, first, first)
 
     def _book(self, p: np.ndarray, ready: np.ndarray | int, due: np.ndarray | int) -> None:
         """Queue people ``p`` from service day ``ready`` for an appointment due on ``due``."""

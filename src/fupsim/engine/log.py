@@ -12,9 +12,17 @@ from fupsim.scenario import DAYS_PER_MONTH
 
 
 def arm_events(
-    arm: ArmResult, history: History, replicate: int, horizon_months: float, ct_delay_days: float
+    arm: ArmResult,
+    history: History,
+    replicate: int,
+    horizon_months: float,
+    ct_delay_days: float,
+    patient_ids: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """The event log of one arm, built once from the arm's arrays."""
+    """The event log of one arm, built once from the arm's arrays.
+
+    ``patient_ids`` maps the arm's positions to ``patient_id`` (default: the same numbers).
+    """
     n = arm.visit_code.shape[1]
     vis, pid = np.nonzero(arm.visit_code)
     code = arm.visit_code[vis, pid]
@@ -57,10 +65,11 @@ def arm_events(
     parts_t.append(history.presentation_month[pres])
     parts_k.append(np.full(pres.sum(), _K["clinical_presentation"]))
     parts_v.append(np.zeros(pres.sum(), dtype=np.int64))
+    pids = np.concatenate(parts_p)
     return make_events(
         replicate,
         arm.protocol,
-        np.concatenate(parts_p),
+        pids if patient_ids is None else patient_ids[pids],
         np.concatenate(parts_t),
         np.concatenate(parts_k),
         np.concatenate(parts_v),

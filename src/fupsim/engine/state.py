@@ -43,6 +43,7 @@ class ArmResult:
     n_missed: np.ndarray
     n_ct: np.ndarray
     n_false_positive_workups: np.ndarray
+    n_repeat_scans: np.ndarray  # repeat ultrasounds in the recall work-up (ct.workup)
     end_reason: np.ndarray  # int8 code into END_REASONS (for follow-up itself)
     end_day: np.ndarray  # float: day follow-up ended (horizon, detection, loss, stop)
     screen_detected: np.ndarray  # bool
@@ -69,6 +70,7 @@ class _ArmState:
         self.n_missed = np.zeros(n, dtype=np.int16)
         self.n_ct = np.zeros(n, dtype=np.int16)
         self.n_fp = np.zeros(n, dtype=np.int16)
+        self.n_repeat = np.zeros(n, dtype=np.int16)
         self.stable = np.zeros(n, dtype=np.int16)
         self.detected = np.zeros(n, dtype=bool)
         self.false_dx = np.zeros(n, dtype=bool)

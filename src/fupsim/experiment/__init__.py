@@ -12,10 +12,11 @@ import json
 import os
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from fupsim.capacity import (
@@ -27,14 +28,19 @@ from fupsim.capacity import (
 )
 from fupsim.cohort import draw_cohort
 from fupsim.engine import arm_events, simulate_arm
+from fupsim.errors import ParameterError
 from fupsim.experiment.parallel import map_tasks
 from fupsim.health import add_health, by_cause, context_for, draw_death_months, with_deaths
+from fupsim.infants import infant_sums, infant_table
 from fupsim.metrics import arm_outcomes, capacity_summary, summarise
 from fupsim.natural_history import draw_history
 from fupsim.output import atomic_directory, manifest, write_json
+from fupsim.pathways import pathway_sums, pathway_table
 from fupsim.protocol import draw_visits, plan_visits
 from fupsim.rng import replicate_streams
 from fupsim.scenario import Scenario, ScenarioError
+from fupsim.subgroups import by_subgroup
+from fupsim.workup import index_workup
 
 __all__ = ["RUN_FILES", "RunResult", "load_run", "map_tasks", "run", "run_replicate"]
 
@@ -62,19 +68,47 @@ def run_replicate(
     return parts[0], parts[1]
 
 
+_Parts = tuple[
+    pd.DataFrame,
+    pd.DataFrame | None,
+    pd.DataFrame | None,
+    pd.DataFrame | None,
+    pd.DataFrame,
+    pd.DataFrame,
+]
+
+
 def _simulate_replicate(
     scenario: Scenario, replicate: int, *, seed: int, patients: int | None, events: bool
-) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame | None, pd.DataFrame | None]:
-    """One replicate: outcomes, events, and (with ``[capacity]``) calendar and wait tables."""
+) -> _Parts:
+    """One replicate: outcomes and events of the followed adults, (with ``[capacity]``)
+    calendar and wait tables, and the sums of the other pathways and of the infants.
+
+    Every random draw is made for the whole cohort, in the same streams as without the
+    index work-up, and then the followed adults are selected: a person's draws do not depend
+    on who else is followed, and with everyone followed nothing changes at all.
+    """
     streams = replicate_streams(seed, replicate)
     adults = service_adults(scenario, streams)
-    cohort = draw_cohort(scenario, streams, patients if adults is None else adults)
-    latent = draw_history(scenario, cohort, streams)
-    death = draw_death_months(scenario, cohort, streams)
+    full = draw_cohort(scenario, streams, patients if adults is None else adults)
+    latent_all = draw_history(scenario, full, streams)
+    death_all = draw_death_months(scenario, full, streams)
+    workup = index_workup(scenario, full, streams)
+    all_draws = draw_visits(scenario, full.size, streams)
+    service = draw_service(scenario, streams, full.size) if scenario.capacity else None
+    pathways = pathway_sums(scenario, full, latent_all, death_all, workup, replicate)
+    infants = infant_sums(scenario, full, streams, replicate)
+    followed = workup.followed
+    if followed.all():
+        cohort, latent, death, draws = full, latent_all, death_all, all_draws
+    else:
+        idx = np.flatnonzero(followed)
+        cohort, latent, death = full.take(idx), latent_all.take(idx), death_all[idx]
+        draws = all_draws.take(idx)
+        if service is not None:
+            service = replace(service, arrival_day=service.arrival_day[idx])
     history = with_deaths(latent, death, scenario.simulation.horizon_months)
     health = context_for(scenario, cohort, latent, death)
-    draws = draw_visits(scenario, cohort.size, streams)
-    service = draw_service(scenario, streams, cohort.size) if scenario.capacity else None
     outs, evs, cals, waits = [], [], [], []
     for protocol in scenario.protocol:
         plan = plan_visits(scenario, protocol, draws)
@@ -107,6 +141,7 @@ def _simulate_replicate(
                     replicate,
                     scenario.simulation.horizon_months,
                     scenario.ct.delay_days,
+                    cohort.patient_id,
                 )
             )
     return (
@@ -114,6 +149,8 @@ def _simulate_replicate(
         pd.concat(evs, ignore_index=True) if events else None,
         pd.concat(cals, ignore_index=True) if cals else None,
         pd.concat(waits, ignore_index=True) if waits else None,
+        pathways,
+        infants,
     )
 
 
@@ -126,9 +163,7 @@ class _Task:
     events: bool
 
 
-def _run_task(
-    task: _Task,
-) -> tuple[pd.DataFrame, pd.DataFrame | None, pd.DataFrame | None, pd.DataFrame | None]:
+def _run_task(task: _Task) -> _Parts:
     return _simulate_replicate(
         task.scenario, task.replicate, seed=task.seed, patients=task.patients, events=task.events
     )
@@ -144,6 +179,8 @@ class RunResult:
     manifest: dict[str, Any] = field(default_factory=dict)
     capacity: pd.DataFrame | None = None  # weekly service table (capacity.csv), [capacity] only
     waits: pd.DataFrame | None = None  # appointments by wait in days (waits.csv), [capacity] only
+    pathways: pd.DataFrame | None = None  # pathways.csv: people and outcomes per pathway, cause
+    infants: pd.DataFrame | None = None  # infants.csv: the infants' own pathway
 
     def summary(self) -> pd.DataFrame:
         """One row per protocol with every summary metric and its Monte Carlo SE."""
@@ -160,9 +197,16 @@ class RunResult:
             return pd.DataFrame()
         return by_cause(self.outcomes, self.scenario.protocol_names)
 
+    def by_subgroup(self) -> pd.DataFrame:
+        """Results by age band, sex, number of foci, lobe and cause, with paired contrasts
+        against the reference protocol (:func:`fupsim.subgroups.by_subgroup`)."""
+        names = self.scenario.protocol_names
+        return by_subgroup(self.outcomes, names, self.scenario.analysis.reference_protocol)
+
     def write(self, out: str | Path, *, force: bool = False) -> Path:
-        """Write ``summary.csv``, ``by_cause.csv``, ``outcomes.parquet``, ``events.parquet``,
-        ``manifest.json`` (and ``capacity.csv``, ``waits.csv`` with ``[capacity]``).
+        """Write ``summary.csv``, ``by_cause.csv``, ``by_subgroup.csv``, ``pathways.csv``,
+        ``infants.csv``, ``outcomes.parquet``, ``events.parquet``, ``manifest.json`` (and
+        ``capacity.csv``, ``waits.csv`` with ``[capacity]``).
 
         The folder appears whole or not at all (written beside it, then renamed); an existing
         folder holding files fupsim did not write is refused unless ``force``.
@@ -182,6 +226,12 @@ class RunResult:
         if self.capacity is not None and self.waits is not None:
             self.capacity.to_csv(folder / "capacity.csv", index=False, float_format="%.10g")
             self.waits.to_csv(folder / "waits.csv", index=False)
+        if len(self.outcomes):
+            self.by_subgroup().to_csv(folder / "by_subgroup.csv", index=False, float_format="%.10g")
+        if self.pathways is not None:
+            self.pathways.to_csv(folder / "pathways.csv", index=False, float_format="%.10g")
+        if self.infants is not None:
+            self.infants.to_csv(folder / "infants.csv", index=False, float_format="%.10g")
 
 
 def run(
@@ -194,6 +244,7 @@ def run(
     scheduler: str | None = None,
     events: bool = True,
     progress: bool | None = None,
+    overrides: list[str] | None = None,
 ) -> RunResult:
     """Simulate every protocol of a scenario over its replications.
 
@@ -211,6 +262,8 @@ def run(
         Keep the event log (turn off to save memory on very large runs).
     progress : bool, optional
         Progress bar; default only on a terminal.
+    overrides : list of str, optional
+        The ``key=value`` overrides the scenario was loaded with, recorded in the manifest.
 
     Returns
     -------
@@ -221,11 +274,9 @@ def run(
     seed = sim.seed if seed is None else seed
     reps = sim.replications if replications is None else replications
     n = sim.patients if patients is None else patients
-    for name, value in (("seed", seed), ("replications", reps - 1), ("patients", n - 1)):
-        if value < 0:
-            raise ScenarioError(
-                f"--{name} {value + (name != 'seed')}: must be a positive whole number"
-            )
+    for name, value, least in (("seed", seed, 0), ("replications", reps, 1), ("patients", n, 1)):
+        if value < least:
+            raise ParameterError(name, str(value), f"must be a whole number of {least} or more")
     start = time.perf_counter()
     tasks = [_Task(scenario, r, seed, n, events) for r in range(reps)]
     parts = map_tasks(_run_task, tasks, workers=workers, scheduler=scheduler, progress=progress)
@@ -245,6 +296,7 @@ def run(
         started=start,
         protocols=scenario.protocol_names,
         workers=workers or os.cpu_count(),
+        overrides=list(overrides or []),
     )
     first = outcomes[outcomes["protocol"] == scenario.protocol[0].name]
     record["people_per_replicate"] = [int(x) for x in first.groupby("replicate").size()]
@@ -261,6 +313,8 @@ def run(
         manifest=record,
         capacity=pd.concat(cal, ignore_index=True) if cal else None,
         waits=pd.concat(waits, ignore_index=True) if waits else None,
+        pathways=pathway_table(pd.concat([p[4] for p in parts], ignore_index=True), reps),
+        infants=infant_table(pd.concat([p[5] for p in parts], ignore_index=True), reps),
     )
 
 
@@ -307,6 +361,8 @@ def load_run(
         manifest=record,
         capacity=pd.read_csv(cal_file) if both else None,
         waits=pd.read_csv(waits_file) if both else None,
+        pathways=pd.read_csv(d / "pathways.csv") if (d / "pathways.csv").is_file() else None,
+        infants=pd.read_csv(d / "infants.csv") if (d / "infants.csv").is_file() else None,
     )
 
 

@@ -14,6 +14,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
     field_validator,
     model_validator,
 )
@@ -22,6 +23,7 @@ from fupsim.distributions import Dirichlet, Distribution, StrictFloat, strict_nu
 from fupsim.scenario.design import Design
 from fupsim.scenario.health import Harms, Health, check_health
 from fupsim.scenario.keys import lookup
+from fupsim.scenario.names import SWEEP_OUTCOMES
 from fupsim.scenario.workup import IndexWorkup, check_workup
 
 DAYS_PER_MONTH = 365.25 / 12.0
@@ -88,6 +90,18 @@ class LobeShares(_Block):
         return self
 
 
+class CauseOdds(_Block):
+    """Covariates of one cause: odds ratios per decade of age and for multiple foci.
+
+    The cause's odds are multiplied by ``per_decade`` for every 10 years of age and by
+    ``multiple_foci`` with more than one focus; the shares of ``cohort.causes`` stay the
+    cohort's overall mix (the baseline odds are calibrated to it, :mod:`fupsim.cohort`).
+    """
+
+    per_decade: Positive = 1.0
+    multiple_foci: Positive = 1.0
+
+
 class Cohort(_Block):
     """Demographics and cause mix of adults with an index finding."""
 
@@ -97,6 +111,7 @@ class Cohort(_Block):
     multiple_foci_share: Probability = 0.3
     multiple_foci_mean: Annotated[StrictFloat, Field(ge=2.0, le=MAX_FOCI_MEAN)] = 2.5
     causes: dict[str, Probability]
+    cause_odds: dict[str, CauseOdds] = Field(default_factory=dict)
     source: str | None = None
 
     @field_validator("age")
@@ -116,17 +131,70 @@ class Cohort(_Block):
         return v
 
 
+class InfantFollowUp(_Block):
+    """The infants' own schedule: a postnatal ultrasound, then visits at these months of age."""
+
+    postnatal_scan: StrictBool = True
+    visits_months: list[Positive] = Field(default_factory=list)
+    horizon_months: Positive = 24.0
+    source: str | None = None
+
+    @field_validator("visits_months")
+    @classmethod
+    def _increasing(cls, v: list[float]) -> list[float]:
+        if any(b <= a for a, b in itertools.pairwise(v)):
+            raise ValueError("visit months must be strictly increasing")
+        return v
+
+    @model_validator(mode="after")
+    def _within_horizon(self) -> InfantFollowUp:
+        if self.visits_months and self.visits_months[-1] > self.horizon_months + 1e-9:
+            raise ValueError(
+                f"visits_months: visit at month {self.visits_months[-1]:g} is after "
+                f"horizon_months = {self.horizon_months:g}; the infants' protocol must end "
+                "by its horizon"
+            )
+        return self
+
+
+class InfantOutcomes(_Block):
+    """Probability of a poor outcome (death or severe impairment) by the infant's flags (F2-F5).
+
+    ``isolated``: no associated anomaly, normal karyotype, no infection (1 - F5). The flags
+    combine as independent risks: P(good) is the product of (1 - p) over the flags present.
+    """
+
+    isolated: Probability = 0.0
+    associated_anomaly: Probability = 0.5
+    abnormal_karyotype: Probability = 0.7
+    congenital_infection: Probability = 0.3
+    source: str | None = None
+
+
 class Prenatal(_Block):
-    """The prenatal stream: fetal hepatic calcification found on routine pregnancy scans."""
+    """The prenatal stream: fetal hepatic calcification found on routine pregnancy scans.
+
+    ``screened`` is the number of pregnancies scanned per replicate, or, with
+    ``screened_per_adult``, that many per adult simulated (so ``--patients`` keeps the mix).
+    """
 
     screened: Annotated[StrictInt, Field(ge=0)] = 0
+    screened_per_adult: NonNegative | None = None
     fetal_rate: Probability = 0.00057
     associated_anomaly: Probability = 0.21
     karyotype_if_anomaly: Probability = 0.25
     karyotype_if_isolated: Probability = 0.05
     infection_if_anomaly: Probability = 0.025
     infection_if_isolated: Probability = 0.05
+    follow_up: InfantFollowUp = Field(default_factory=InfantFollowUp)
+    outcomes: InfantOutcomes = Field(default_factory=InfantOutcomes)
     source: str | None = None
+
+    def pregnancies(self, adults: int) -> int:
+        """Pregnancies scanned in a replicate with ``adults`` adults."""
+        if self.screened_per_adult is not None:
+            return round(self.screened_per_adult * adults)
+        return self.screened
 
 
 def _non_negative_support(dist: Any, what: str) -> None:
@@ -183,6 +251,7 @@ class Ultrasound(_Block):
     """
 
     sensitivity: Probability | LobeSensitivity
+    sensitivity_by_cause: dict[str, Probability] = Field(default_factory=dict)
     specificity: Probability
     limited_visualisation_share: Probability = 0.0
     sensitivity_if_limited: Probability = 0.23
@@ -190,20 +259,46 @@ class Ultrasound(_Block):
 
 
 class CT(_Block):
-    """CT work-up after a positive ultrasound."""
+    """The work-up after a positive ultrasound: CT, or a repeat ultrasound and then CT.
+
+    ``sensitivity_by_cause`` replaces ``sensitivity`` for the causes it lists. With
+    ``workup = "repeat_us_then_ct"`` a positive scan is first repeated
+    ``repeat_us_delay_days`` later (within the recall delay); only a second positive goes on
+    to CT, ``delay_days`` after the first.
+    """
 
     sensitivity: Probability
+    sensitivity_by_cause: dict[str, Probability] = Field(default_factory=dict)
     specificity: Probability
     completion: Probability = 1.0
     delay_days: NonNegative = 0.0
+    workup: Literal["ct", "repeat_us_then_ct"] = "ct"
+    repeat_us_delay_days: NonNegative = 14.0
     source: str | None = None
+
+    @model_validator(mode="after")
+    def _repeat_within_delay(self) -> CT:
+        if self.workup == "repeat_us_then_ct" and self.repeat_us_delay_days > self.delay_days:
+            raise ValueError(
+                f"repeat_us_delay_days = {self.repeat_us_delay_days:g}: the repeat ultrasound "
+                f"is part of the recall, so it must come no later than delay_days = "
+                f"{self.delay_days:g}"
+            )
+        return self
 
 
 class Attendance(_Block):
-    """Imperfect attendance: per-visit attendance, loss after each visit, jitter."""
+    """Imperfect attendance: per-visit attendance, loss to follow-up, jitter.
+
+    ``loss_basis = "visit"`` loses ``loss_per_visit`` of those followed after each visit, so
+    frequent schedules lose more people by a given month; ``"time"`` loses them at
+    ``loss_per_year`` whatever the schedule (:func:`fupsim.protocol.loss_probabilities`).
+    """
 
     per_visit: Probability = 1.0
+    loss_basis: Literal["visit", "time"] = "visit"
     loss_per_visit: Probability = 0.0
+    loss_per_year: Probability = 0.0
     jitter_sd_days: NonNegative = 0.0
     source: str | None = None
 
@@ -241,6 +336,7 @@ class Protocol(_Block):
     name: str
     interval_months: Positive | None = None
     visits_months: list[Positive] | None = None
+    duration_months: Positive | None = None
     stop_after_stable: Annotated[StrictInt, Field(ge=1)] | None = None
     rebook_missed_after_days: Annotated[StrictInt, Field(ge=1)] | None = None
     description: str = ""
@@ -284,12 +380,16 @@ class Protocol(_Block):
             )
         return self
 
+    def duration(self, horizon_months: float) -> float:
+        """Months of follow-up: ``duration_months``, or the horizon when it is not given."""
+        return horizon_months if self.duration_months is None else self.duration_months
+
     def visit_months(self, horizon_months: float) -> list[float]:
-        """Nominal visit times in months, up to and including the horizon."""
+        """Nominal visit times in months, up to and including the protocol's duration."""
         if self.visits_months is not None:
             return list(self.visits_months)
         assert self.interval_months is not None
-        n = math.floor(horizon_months / self.interval_months + 1e-9)
+        n = math.floor(self.duration(horizon_months) / self.interval_months + 1e-9)
         return [self.interval_months * k for k in range(1, n + 1)]
 
 
@@ -326,6 +426,20 @@ class Analysis(_Block):
     outcome_horizon_years: (
         Annotated[float, Field(gt=0.0, allow_inf_nan=False)] | Literal["lifetime"]
     ) = "lifetime"
+    # Value of information (fupsim.voi): people a decision affects, and EVPPI groups.
+    population_per_year: NonNegative | None = None
+    decision_horizon_years: Annotated[StrictFloat, Field(gt=0.0, le=100.0, allow_inf_nan=False)] = (
+        10.0
+    )
+    parameter_groups: dict[str, list[str]] = Field(default_factory=dict)
+
+    @field_validator("parameter_groups")
+    @classmethod
+    def _groups(cls, v: dict[str, list[str]]) -> dict[str, list[str]]:
+        for name, members in v.items():
+            if not members:
+                raise ValueError(f"{name}: empty; list dotted keys that have a psa distribution")
+        return v
 
     @field_validator("willingness_to_pay")
     @classmethod
@@ -353,13 +467,6 @@ class Uncertainty(_Block):
         return v
 
 
-SWEEP_OUTCOMES = (
-    "cost_per_patient",
-    "screen_detected_per_1000",
-    "incremental_cost_per_detection",
-    "net_monetary_benefit",
-)
-"""Outcomes a one-way (tornado) or Sobol analysis can rank parameters by."""
 _RANGE_SPEC = re.compile(r"^\s*[-+0-9.eE]+\s*:\s*[-+0-9.eE]+\s*:\s*[0-9]+\s*$")
 
 
@@ -446,11 +553,6 @@ class Scenario(_Block):
         return self
 
     @model_validator(mode="after")
-    def _workup_causes(self) -> Scenario:
-        check_workup(self.index_workup, set(self.cohort.causes))
-        return self
-
-    @model_validator(mode="after")
     def _sweep_names(self) -> Scenario:
         if self.sweep is not None:
             for which in ("protocol", "comparator"):
@@ -477,18 +579,44 @@ class Scenario(_Block):
             raise ValueError(f"protocol names must be unique; repeated: {', '.join(dupes)}")
         horizon = self.simulation.horizon_months
         for p in self.protocol:
+            if p.duration_months is not None and p.duration_months > horizon + 1e-9:
+                raise ValueError(
+                    f"protocol[{p.name}].duration_months = {p.duration_months:g}: longer than "
+                    f"simulation.horizon_months = {horizon:g} (the longest follow-up); give at "
+                    "most the horizon"
+                )
             if p.interval_months is not None and p.interval_months > horizon + 1e-9:
                 raise ValueError(
                     f"protocol[{p.name}].interval_months = {p.interval_months:g}: longer than "
                     f"simulation.horizon_months = {horizon:g}, so the protocol schedules no "
                     "scan; give at most the horizon (or visits_months = [] for no follow-up)"
                 )
-            late = [m for m in p.visit_months(horizon) if m > horizon + 1e-9]
+            end = p.duration(horizon)
+            late = [m for m in p.visit_months(horizon) if m > end + 1e-9]
             if late:
-                raise ValueError(
-                    f"protocol {p.name}: visit at month {late[0]:g} is after "
-                    f"simulation.horizon_months = {horizon:g}"
+                which = (
+                    f"duration_months = {end:g}"
+                    if p.duration_months is not None
+                    else f"simulation.horizon_months = {horizon:g}"
                 )
+                raise ValueError(f"protocol {p.name}: visit at month {late[0]:g} is after {which}")
+        adult_causes = set(self.cohort.causes)
+        for name in self.cohort.cause_odds:
+            if name not in adult_causes:
+                raise ValueError(
+                    f"cohort.cause_odds.{name}: not a cause in cohort.causes (allowed: "
+                    f"{', '.join(sorted(adult_causes))})"
+                )
+        for where, table in (
+            ("ultrasound.sensitivity_by_cause", self.ultrasound.sensitivity_by_cause),
+            ("ct.sensitivity_by_cause", self.ct.sensitivity_by_cause),
+        ):
+            for cause in table:
+                if cause not in adult_causes:
+                    raise ValueError(
+                        f"{where}.{cause}: not a cause in cohort.causes (allowed: "
+                        f"{', '.join(sorted(adult_causes))})"
+                    )
         ref = self.analysis.reference_protocol
         if ref is not None and ref not in names:
             raise ValueError(
@@ -497,6 +625,20 @@ class Scenario(_Block):
         data = self.model_dump(by_alias=True)
         for key, unc in self.uncertainty.items():
             _check_uncertainty_key(data, key, unc)
+        drawn = {k for k, u in self.uncertainty.items() if u.psa is not None}
+        for group, members in self.analysis.parameter_groups.items():
+            for m in members:
+                if m not in drawn:
+                    raise ValueError(
+                        f"analysis.parameter_groups.{group} = {m!r}: not a parameter with a psa "
+                        'distribution; members are keys of [uncertainty."dotted.key"] tables '
+                        "that have psa = {...}"
+                    )
+        return self
+
+    @model_validator(mode="after")
+    def _workup_causes(self) -> Scenario:  # after _consistent: missing histories first
+        check_workup(self.index_workup, set(self.cohort.causes))
         return self
 
     @property

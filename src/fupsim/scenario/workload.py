@@ -135,17 +135,12 @@ def workload(
     cap = scenario.capacity
     if cap is not None and cap.new_patients_per_year is not None:
         people = cap.new_patients_per_year * (cap.run_in_months + cap.service_months) / 12.0
-    people += scenario.prenatal.screened * scenario.prenatal.fetal_rate
+    people += scenario.prenatal.pregnancies(round(people)) * scenario.prenatal.fetal_rate
     horizon = sim.horizon_months
     per_person = 0.0
     days: set[int] = set()
     for protocol in scenario.protocol:
-        if protocol.visits_months is not None:
-            months = np.asarray(protocol.visits_months, dtype=float)
-        else:
-            assert protocol.interval_months is not None
-            n = int(np.floor(horizon / protocol.interval_months + 1e-9))
-            months = protocol.interval_months * np.arange(1, n + 1, dtype=float)
+        months = np.asarray(protocol.visit_months(horizon), dtype=float)
         per_person += 1.0 + months.size
         days.update(np.rint(months * DAYS_PER_MONTH).astype(np.int64).tolist())
     return Workload(

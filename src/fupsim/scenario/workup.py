@@ -11,7 +11,7 @@ features goes to the first pathway of :data:`PRECEDENCE`; someone with none is f
 
 ``enabled = false`` (the default) skips the work-up: every adult is followed up, as before
 the work-up existed. The calculations live in :mod:`fupsim.workup`; values and sources are
-in ``scenarios/baseline-workup.toml`` and ``docs/workup.md``.
+in ``scenarios/baseline.toml`` and ``docs/workup.md``.
 """
 
 from __future__ import annotations

@@ -3,23 +3,20 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
-from typing import Any
-
-from matplotlib.figure import Figure
+from typing import TYPE_CHECKING, Any
 
 from fupsim.commands.common import (
     add_execution_args,
     add_force_arg,
     add_scenario_args,
+    interrupted,
     print_table,
     show_progress,
 )
-from fupsim.design import DesignResult, design, load_design
-from fupsim.output import check_out_dir
-from fupsim.plots.design import plot_best_by_wtp, plot_design_ceaf, plot_design_frontier
-from fupsim.sensitivity.store import PointStore
+
+if TYPE_CHECKING:
+    from fupsim.design import DesignResult
 
 
 def _floats(text: str) -> list[float]:
@@ -100,6 +97,10 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
 
 def figures(result: DesignResult) -> Any:
     """A writer of ``frontier.png``, ``best_by_wtp.png`` (and ``design_ceaf.png``) into a folder."""
+    from matplotlib.figure import Figure
+
+    from fupsim.plots.design import plot_best_by_wtp, plot_design_ceaf, plot_design_frontier
+
     cur = result.scenario.costs.currency
     effect = str(result.manifest.get("effect", "effect"))
 
@@ -125,8 +126,12 @@ def figures(result: DesignResult) -> Any:
 
 
 def _run(args: argparse.Namespace) -> int:
-    out = check_out_dir(args.out, force=args.force)
+    from fupsim.design import design, load_design
+    from fupsim.output import check_out_dir
     from fupsim.scenario import parse_overrides
+    from fupsim.sensitivity.store import PointStore
+
+    out = check_out_dir(args.out, force=args.force)
 
     overrides = {**parse_overrides(args.overrides), **_options(args)}
     scenario, spec = load_design(args.scenario, overrides)
@@ -143,13 +148,8 @@ def _run(args: argparse.Namespace) -> int:
             store=store,
             progress=show_progress(args),
         )
-    except KeyboardInterrupt:
-        print(
-            f"fupsim: interrupted; finished tasks are kept in {store.folder}/ - rerun the "
-            "same command to resume",
-            file=sys.stderr,
-        )
-        return 130
+    except KeyboardInterrupt as stop:
+        return interrupted(store.folder, stop, kept="finished task(s)")
     result.write(out, force=True, extra=figures(result))
     if not args.quiet:
         print_table(

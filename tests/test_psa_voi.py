@@ -177,7 +177,7 @@ def _psa_folder(tmp_path: Path, scenario: fupsim.Scenario) -> Path:
     )
     res = PsaResult(table=small_table(), tables=tables, effect="qalys_per_patient", manifest=rec)
     out = tmp_path / "report"
-    res.write(out, figures=False)
+    res.write(out)
     return out
 
 

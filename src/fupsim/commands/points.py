@@ -291,5 +291,5 @@ def report_psa(args: argparse.Namespace, scenario: Any, out: Any) -> Any:
         )
     except KeyboardInterrupt as stop:
         raise SystemExit(interrupted(store.folder, stop)) from None
-    result.write(out, figures=False)
+    result.write(out)
     return result

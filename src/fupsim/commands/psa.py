@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 import itertools
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from fupsim.commands.common import (
     interrupted,
@@ -19,6 +20,9 @@ from fupsim.commands.points import (
     run_planned,
 )
 from fupsim.scenario import ScenarioError
+
+if TYPE_CHECKING:
+    from fupsim.sensitivity.psa_result import PsaResult
 
 __all__ = ["BUDGET", "parse_wtp", "register"]
 
@@ -109,7 +113,7 @@ def _run(args: argparse.Namespace) -> int:
         )
     except KeyboardInterrupt as stop:
         return interrupted(store.folder, stop)
-    result.write(out)
+    result.write(out, extra=lambda folder: draw_figures(result, folder / "figures"))
     if not args.quiet:
         m = result.manifest
         print_table(
@@ -129,3 +133,63 @@ def _run(args: argparse.Namespace) -> int:
         )
         print(f"wrote {out}/" + ", ".join(result.FILES) + " and figures/")
     return 0
+
+
+def draw_figures(result: PsaResult, folder: Path) -> list[Path]:
+    """CEAC, CEAF, expected loss, CE plane with ellipses, EVPPI bars; PNG files in ``folder``."""
+    import numpy as np
+    from matplotlib.figure import Figure
+
+    from fupsim.plots.sensitivity import plot_ceac
+    from fupsim.plots.voi import plot_ce_plane, plot_ceaf, plot_evppi, plot_expected_loss
+    from fupsim.sensitivity.psa_result import EFFECT_UNITS
+
+    m = result.manifest
+    cur = str(m.get("currency", "USD"))
+    unit = EFFECT_UNITS.get(result.effect, result.effect)
+    order = list(m.get("protocols") or dict.fromkeys(result.table["protocol"]))
+    ref_wtp = m.get("reference_wtp")
+    curves = result.ceac.merge(result.tables["expected_loss.csv"], on=["wtp", "protocol"])
+    curves = curves.rename(columns={"protocol": "option"})
+    ev = result.tables["evppi.csv"]
+    plots: list[tuple[str, Any, Any, dict[str, Any]]] = [
+        ("ceac.png", plot_ceac, result.ceac, {"order": order, "currency": cur}),
+        ("ceaf.png", plot_ceaf, curves, {"currency": cur, "effect_unit": unit}),
+        ("expected_loss.png", plot_expected_loss, curves, {"currency": cur, "effect_unit": unit}),
+        (
+            "ce_plane.png",
+            plot_ce_plane,
+            result.table,
+            {
+                "reference": m.get("reference_protocol"),
+                "effect": result.effect,
+                "currency": cur,
+                "effect_unit": unit,
+                "wtp": ref_wtp,
+            },
+        ),
+    ]
+    if len(ev):
+        levels = np.unique(ev["wtp"].astype(float))
+        at_w = float(levels[np.argmin(np.abs(levels - float(ref_wtp or levels[-1])))])
+        named = list(m.get("parameter_groups") or [])
+        at = ev[ev["wtp"].astype(float) == at_w]
+        top = at.sort_values("evppi_per_person", ascending=False)
+        keep = set(named) | set(top["group"].head(12))
+        plots.append(
+            (
+                "evppi.png",
+                plot_evppi,
+                ev[ev["group"].isin(keep)],
+                {"wtp": at_w, "currency": cur, "effect_unit": unit},
+            )
+        )
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, plot, data, kw in plots:
+        tall = name == "evppi.png"
+        fig = Figure(figsize=(7.5, 5.6 if tall else 4.8), layout="constrained")
+        plot(data, ax=fig.subplots(), **kw)
+        fig.savefig(folder / name, dpi=110)
+        written.append(folder / name)
+    return written

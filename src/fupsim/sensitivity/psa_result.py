@@ -18,7 +18,7 @@ and :func:`load_psa` reads a folder back, checking it is whole.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
@@ -365,77 +365,21 @@ class PsaResult:
         """The decision table: one row per decision WTP (see :data:`DECISION_COLUMNS`)."""
         return self.decision.copy()
 
-    def write(self, out: str | Path, *, figures: bool = True) -> Path:
-        """Write every file (and the figures into ``out/figures``) as one unit, atomically.
+    def write(self, out: str | Path, *, extra: Callable[[Path], Any] | None = None) -> Path:
+        """Write every file as one unit, atomically.
 
-        Files already in ``out`` that are not replaced (the point store, a report) are kept.
+        ``extra(folder)`` adds more files to the folder being built (the command's figures:
+        results do not draw). Files already in ``out`` that are not replaced (the point
+        store, a report) are kept.
         """
         with atomic_directory(out, force=True) as tmp:
             self.table.to_csv(tmp / "psa.csv", index=False)
             for name, frame in self.tables.items():
                 frame.to_csv(tmp / name, index=False)
-            if figures:
-                draw_figures(self, tmp / "figures")
+            if extra is not None:
+                extra(tmp)
             write_json(tmp / "psa_manifest.json", self.manifest)
         return Path(out)
-
-
-def draw_figures(result: PsaResult, folder: Path) -> list[Path]:
-    """CEAC, CEAF, expected loss, CE plane with ellipses, EVPPI bars; PNG files in ``folder``."""
-    from matplotlib.figure import Figure
-
-    from fupsim.plots.sensitivity import plot_ceac
-    from fupsim.plots.voi import plot_ce_plane, plot_ceaf, plot_evppi, plot_expected_loss
-
-    m = result.manifest
-    cur = str(m.get("currency", "USD"))
-    unit = EFFECT_UNITS.get(result.effect, result.effect)
-    order = list(m.get("protocols") or dict.fromkeys(result.table["protocol"]))
-    ref_wtp = m.get("reference_wtp")
-    curves = result.ceac.merge(result.tables["expected_loss.csv"], on=["wtp", "protocol"])
-    curves = curves.rename(columns={"protocol": "option"})
-    ev = result.tables["evppi.csv"]
-    plots: list[tuple[str, Any, Any, dict[str, Any]]] = [
-        ("ceac.png", plot_ceac, result.ceac, {"order": order, "currency": cur}),
-        ("ceaf.png", plot_ceaf, curves, {"currency": cur, "effect_unit": unit}),
-        ("expected_loss.png", plot_expected_loss, curves, {"currency": cur, "effect_unit": unit}),
-        (
-            "ce_plane.png",
-            plot_ce_plane,
-            result.table,
-            {
-                "reference": m.get("reference_protocol"),
-                "effect": result.effect,
-                "currency": cur,
-                "effect_unit": unit,
-                "wtp": ref_wtp,
-            },
-        ),
-    ]
-    if len(ev):
-        levels = np.unique(ev["wtp"].astype(float))
-        at_w = float(levels[np.argmin(np.abs(levels - float(ref_wtp or levels[-1])))])
-        named = list(m.get("parameter_groups") or [])
-        at = ev[ev["wtp"].astype(float) == at_w]
-        top = at.sort_values("evppi_per_person", ascending=False)
-        keep = set(named) | set(top["group"].head(12))
-        plots.append(
-            (
-                "evppi.png",
-                plot_evppi,
-                ev[ev["group"].isin(keep)],
-                {"wtp": at_w, "currency": cur, "effect_unit": unit},
-            )
-        )
-    folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, plot, data, kw in plots:
-        tall = name == "evppi.png"
-        fig = Figure(figsize=(7.5, 5.6 if tall else 4.8), layout="constrained")
-        plot(data, ax=fig.subplots(), **kw)
-        fig.savefig(folder / name, dpi=110)
-        written.append(folder / name)
-    return written
 
 
 def load_psa(folder: str | Path) -> PsaResult:

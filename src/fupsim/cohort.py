@@ -134,10 +134,12 @@ def _covariate_causes(
     weight = weight / weight.sum()
     rel = relative(grid_a, grid_m)
     k = shares.copy()
-    for _ in range(200):
+    for _ in range(500):
         p = k * rel
         p /= p.sum(axis=1, keepdims=True)
         mean = weight @ p
+        if np.allclose(mean, shares, rtol=1e-10, atol=0.0):
+            break
         k = np.where(mean > 0, k * shares / np.where(mean > 0, mean, 1.0), 0.0)
     p = k * relative(age, multiple.astype(float))
     cum = np.cumsum(p / p.sum(axis=1, keepdims=True), axis=1)

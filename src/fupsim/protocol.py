@@ -10,7 +10,7 @@ adding or changing one protocol never moves another protocol's draws.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -69,19 +69,23 @@ class VisitDraws:
     recall: np.ndarray
     jitter: np.ndarray  # standard normal
     repeat: np.ndarray | None = None  # repeat-ultrasound uniforms (ct.workup = "repeat_us_then_ct")
+    columns: np.ndarray | None = None  # the people these draws are for (None: every column)
+
+    @property
+    def people(self) -> int:
+        """Number of people the draws are for."""
+        return self.attendance.shape[1] if self.columns is None else int(self.columns.size)
 
     def take(self, idx: np.ndarray) -> VisitDraws:
-        """The draws of the people at positions ``idx`` (columns), keeping their values."""
-        return VisitDraws(
-            grid_days=self.grid_days,
-            attendance=self.attendance[:, idx],
-            loss=self.loss[:, idx],
-            ultrasound=self.ultrasound[:, idx],
-            ct=self.ct[:, idx],
-            recall=self.recall[:, idx],
-            jitter=self.jitter[:, idx],
-            repeat=None if self.repeat is None else self.repeat[:, idx],
-        )
+        """The draws of the people at positions ``idx``, keeping their values.
+
+        Nothing is copied here: :func:`plan_visits` picks the rows and these columns at once.
+        """
+        return replace(self, columns=idx if self.columns is None else self.columns[idx])
+
+    def rows(self, table: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """``table``'s rows ``cols`` for these draws' people."""
+        return table[cols] if self.columns is None else table[np.ix_(cols, self.columns)]
 
 
 def draw_visits(scenario: Scenario, n: int, streams: ReplicateStreams) -> VisitDraws:
@@ -145,10 +149,10 @@ def plan_visits(scenario: Scenario, protocol: Protocol, draws: VisitDraws) -> Vi
     months = protocol.visit_months(scenario.simulation.horizon_months)
     nominal = nominal_day(months)
     cols = np.searchsorted(draws.grid_days, nominal)
-    n = draws.attendance.shape[1]
+    n = draws.people
     last = protocol_end_day(scenario, protocol)
     if nominal.size and att.jitter_sd_days > 0:
-        shifted = nominal[:, None] + np.float32(att.jitter_sd_days) * draws.jitter[cols]
+        shifted = nominal[:, None] + np.float32(att.jitter_sd_days) * draws.rows(draws.jitter, cols)
         days = np.clip(np.rint(shifted), 1, last).astype(np.int32)
         # keep each person's visits in order and on distinct days
         ranks = np.arange(nominal.size, dtype=np.int32)[:, None]
@@ -158,24 +162,26 @@ def plan_visits(scenario: Scenario, protocol: Protocol, draws: VisitDraws) -> Vi
     else:
         days = np.repeat(nominal[:, None], n, axis=1).astype(np.int32)
     lost_before_first = None
+    u_loss = draws.rows(draws.loss, cols)
     if att.loss_basis == "visit":
-        lost_after = draws.loss[cols] < np.float32(att.loss_per_visit)
+        lost_after = u_loss < np.float32(att.loss_per_visit)
     else:
         p_gap = loss_probabilities(scenario, months).astype(np.float32)
-        lost_before = draws.loss[cols] < p_gap[:, None]
+        lost_before = u_loss < p_gap[:, None]
         lost_after = np.zeros_like(lost_before)
         lost_after[:-1] = lost_before[1:]
         lost_before_first = lost_before[0] if nominal.size else None
+    u_attend = draws.rows(draws.attendance, cols)
     return VisitPlan(
         protocol=protocol,
         nominal_days=nominal,
         days=days,
-        attend=draws.attendance[cols] < np.float32(att.per_visit),
+        attend=u_attend < np.float32(att.per_visit),
         lost_after=lost_after,
-        u_ultrasound=draws.ultrasound[cols],
-        u_ct=draws.ct[cols],
-        u_recall=draws.recall[cols],
-        u_attend=draws.attendance[cols] if protocol.rebook_missed_after_days else None,
-        u_repeat=None if draws.repeat is None else draws.repeat[cols],
+        u_ultrasound=draws.rows(draws.ultrasound, cols),
+        u_ct=draws.rows(draws.ct, cols),
+        u_recall=draws.rows(draws.recall, cols),
+        u_attend=u_attend if protocol.rebook_missed_after_days else None,
+        u_repeat=None if draws.repeat is None else draws.rows(draws.repeat, cols),
         lost_before_first=lost_before_first,
     )

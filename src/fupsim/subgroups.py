@@ -63,20 +63,28 @@ SUBGROUP_COLUMNS: dict[str, str] = {
 """Columns of ``by_subgroup.csv`` (``diff_*`` are empty on the reference protocol's rows)."""
 
 
-def _levels(outcomes: pd.DataFrame) -> dict[str, np.ndarray]:
-    """Each subgroup's level per row, as strings."""
+def _levels(outcomes: pd.DataFrame) -> dict[str, tuple[np.ndarray, list[str]]]:
+    """Each subgroup's level code per row and the level names."""
+    n = len(outcomes)
     age = outcomes["age_years"].to_numpy(float)
     bounds = np.array([b for b, _ in AGE_BANDS])
-    labels = np.array([label for _, label in AGE_BANDS], dtype=object)
     foci = outcomes["n_foci"].to_numpy()
-    return {
-        "all": np.full(len(outcomes), "all", dtype=object),
-        "age_band": labels[np.searchsorted(bounds, age, side="right")],
-        "sex": outcomes["sex"].astype(str).to_numpy(object),
-        "n_foci": np.where(foci > 1, "2+", "1").astype(object),
-        "lobe": outcomes["lobe"].astype(str).to_numpy(object),
-        "cause": outcomes["cause"].astype(str).to_numpy(object),
+    out: dict[str, tuple[np.ndarray, list[str]]] = {
+        "all": (np.zeros(n, dtype=np.int64), ["all"]),
+        "age_band": (
+            np.searchsorted(bounds, age, side="right").astype(np.int64),
+            [label for _, label in AGE_BANDS],
+        ),
+        "n_foci": ((foci > 1).astype(np.int64), ["1", "2+"]),
     }
+    for name in ("sex", "lobe", "cause"):
+        col = outcomes[name]
+        if isinstance(col.dtype, pd.CategoricalDtype):  # codes as stored: no string work
+            out[name] = (col.cat.codes.to_numpy(np.int64), [str(x) for x in col.cat.categories])
+        else:
+            codes, names = pd.factorize(col.astype(str), sort=True)
+            out[name] = (codes.astype(np.int64), [str(x) for x in names])
+    return out
 
 
 def by_subgroup(
@@ -96,50 +104,49 @@ def by_subgroup(
     ref = reference or protocols[0]
     reps = int(outcomes["replicate"].nunique())
     unit = outcomes["replicate"] if reps >= 2 else outcomes["patient_id"] % 10
-    n_units = reps if reps >= 2 else 10
-    totals = {k: v for k, v in _TOTALS.items() if v in outcomes}
-    base = pd.DataFrame({k: outcomes[v].to_numpy(float) for k, v in totals.items()})
-    base["patients"] = 1.0
-    base["protocol"] = outcomes["protocol"].to_numpy()
-    base["_unit"] = unit.to_numpy()
+    unit_codes, unit_names = pd.factorize(unit, sort=True)
+    n_units = len(unit_names)
+    proto = pd.Categorical(outcomes["protocol"], categories=protocols).codes.astype(np.int64)
+    n_proto = len(protocols)
+    r = protocols.index(ref) if ref in protocols else 0
+    values = {k: outcomes[v].to_numpy(float) for k, v in _TOTALS.items() if v in outcomes}
+    per_rep = float(reps if reps >= 2 else 1)
     z = stats.t.ppf(0.975, n_units - 1) if n_units > 1 else np.nan
     parts = []
-    for name, level in _levels(outcomes).items():
-        frame = base.assign(level=level)
-        per_unit = frame.groupby(["level", "protocol", "_unit"], sort=False).sum()
-        pooled = per_unit.groupby(level=["level", "protocol"], sort=False).sum() / (
-            reps if reps >= 2 else 1
-        )
-        for rate, (total, scale) in _RATES.items():
-            if total in pooled:
-                pooled[rate] = scale * pooled[total] / pooled["patients"]
-                per_unit[rate] = scale * per_unit[total] / per_unit["patients"]
-        for rate in _RATES:
-            if rate not in per_unit:
-                continue
-            wide = per_unit[rate].unstack("protocol")
-            if ref not in wide:
-                continue
-            diff = wide.sub(wide[ref], axis=0)
-            pooled_wide = pooled[rate].unstack("protocol")
-            mean = pooled_wide.sub(pooled_wide[ref], axis=0).stack()
-            se = (diff.groupby(level="level").std(ddof=1) / np.sqrt(n_units)).stack()
-            pooled[f"diff_{rate}"] = mean
-            pooled[f"diff_{rate}_lo"] = mean - z * se
-            pooled[f"diff_{rate}_hi"] = mean + z * se
-        pooled = pooled.reset_index()
-        pooled.insert(0, "subgroup", name)
-        parts.append(pooled)
+    for name, (codes, levels) in _levels(outcomes).items():
+        shape = (len(levels), n_proto, n_units)
+        key = (codes * n_proto + proto) * n_units + unit_codes
+        size = int(np.prod(shape))
+        cell = {"patients": np.bincount(key, minlength=size).astype(float).reshape(shape)}
+        for total, v in values.items():
+            cell[total] = np.bincount(key, weights=v, minlength=size).reshape(shape)
+        pooled = {k: a.sum(axis=2) / per_rep for k, a in cell.items()}
+        rows: dict[str, np.ndarray] = {
+            "subgroup": np.full(len(levels) * n_proto, name, dtype=object),
+            "level": np.repeat(np.array(levels, dtype=object), n_proto),
+            "protocol": np.tile(np.array(protocols, dtype=object), len(levels)),
+            **{k: a.ravel() for k, a in pooled.items()},
+        }
+        with np.errstate(divide="ignore", invalid="ignore"):
+            for rate, (total, scale) in _RATES.items():
+                if total not in cell:
+                    continue
+                mean = scale * pooled[total] / pooled["patients"]
+                unit_rate = scale * cell[total] / cell["patients"]
+                diff = unit_rate - unit_rate[:, r : r + 1, :]
+                se = (
+                    np.std(diff, axis=2, ddof=1) / np.sqrt(n_units)
+                    if n_units > 1
+                    else diff[..., 0] * np.nan
+                )
+                d = mean - mean[:, r : r + 1]
+                d[:, r] = np.nan
+                rows[rate] = mean.ravel()
+                rows[f"diff_{rate}"] = d.ravel()
+                rows[f"diff_{rate}_lo"] = (d - z * se).ravel()
+                rows[f"diff_{rate}_hi"] = (d + z * se).ravel()
+        frame = pd.DataFrame(rows)
+        parts.append(frame[frame["patients"] > 0])
     table = pd.concat(parts, ignore_index=True)
-    is_ref = table["protocol"] == ref
-    for col in [c for c in table if c.startswith("diff_")]:
-        table.loc[is_ref, col] = np.nan
-    order = {p: i for i, p in enumerate(protocols)}
-    sub_order = {s: i for i, s in enumerate(SUBGROUPS)}
-    table = table.sort_values(
-        ["subgroup", "level", "protocol"],
-        key=lambda s: s.map(sub_order) if s.name == "subgroup" else (
-            s.map(order) if s.name == "protocol" else s),
-    )  # fmt: skip
     cols = [c for c in SUBGROUP_COLUMNS if c in table]
     return table[cols].reset_index(drop=True)

@@ -75,12 +75,15 @@ def test_section_is_absent_without_capacity_csv(tmp_path: Path) -> None:
 
 def test_section_renders_figures_and_the_paired_delay_table(run_dir: Path, tmp_path: Path) -> None:
     figures = tmp_path / "figures"
+    from fupsim.pipeline import capacity_step
+
+    capacity_step(run_dir)  # the analysis step writes the file; the section only reads it
     text = section.render(run_dir, figures)
     assert text is not None and text.startswith('<section id="capacity">')
     for name in ("utilisation", "waits", "queue", "delay"):
         assert (figures / f"capacity_{name}.png").is_file()
         assert f"figures/capacity_{name}.png" in text
-    delays = pd.read_csv(run_dir / "tables" / "capacity_delay.csv")
+    delays = pd.read_csv(run_dir / "capacity_limits.csv")
     # a protocol without scans never waits: its delay is the same with or without limits
     none = delays.set_index("protocol").loc["no-follow-up"]
     assert none["mean_delay_months_unlimited"] == none["mean_delay_months_with_limits"]

@@ -10,7 +10,7 @@ import pytest
 
 import fupsim
 from fupsim.cli import main
-from fupsim.stats import OUTPUT_FILES
+from fupsim.statistics import OUTPUT_FILES
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -17,11 +17,12 @@ from scipy import stats as sps
 
 import fupsim
 from fupsim.cli import main
-from fupsim.report import analysis
 from fupsim.report.sections import BUILTIN, ORDER
 from fupsim.report.summary import noninferiority_verdict
+from fupsim.statistics import replicates
+from fupsim.statistics.intervals import ratio_interval
 
-FIGURES = {"cohort", "yield", "detection", "workload", "costs", "cost_effect", "delay"}
+FIGURES = {"cohort", "yield", "detection", "workload", "costs", "cost_effect", "delay", "by_cause"}
 UNIT_TOKENS = ("(", "per ", "%", "months", "p-value", "p, ", "Conclusion")
 
 
@@ -111,30 +112,52 @@ def test_numeric_table_columns_carry_units(page) -> None:
 
 
 def test_run_files_and_tables_are_written(report) -> None:
-    for name in ("summary.csv", "outcomes.parquet", "manifest.json", "comparison.csv"):
-        assert (report / name).is_file(), name
     for name in (
+        "summary.csv",
+        "outcomes.parquet",
+        "manifest.json",
+        "comparison.csv",
         "icer.csv",
-        "differences.csv",
-        "detection_curves.csv",
-        "parameters.csv",
+        "detection_curves_from_index.csv",
+        "detection_curves_from_onset.csv",
         "validation.csv",
     ):
-        assert (report / "tables" / name).is_file(), name
+        assert (report / name).is_file(), name
+    assert (report / "tables" / "parameters.csv").is_file()
+    # one name, one definition: no second table of the same name anywhere in the folder
+    names = [p.name for p in report.rglob("*.csv")]
+    assert len(names) == len(set(names)), sorted(names)
 
 
 def test_summary_states_the_icers_of_the_run(report) -> None:
-    # ICERs recomputed by hand from summary.csv: extra cost over extra screen detections
+    # the first frontier step's ICER recomputed by hand from summary.csv: extra cost over
+    # extra effect (the scenario's effect, QALYs by default)
+    from fupsim.labels import effect
+
     s = pd.read_csv(report / "summary.csv").set_index("protocol")
-    cost, eff = s["cost_per_patient"], s["screen_detected_per_1000"] / 1000
+    e = effect(small_run_effect(report))
+    cost, eff = s["cost_per_patient"], s[e.summary] / e.summary_scale
+    icer = pd.read_csv(report / "icer.csv")
+    front = icer[icer["status"] == "frontier"].sort_values("cost_per_patient")
     html = (report / "index.html").read_text(encoding="utf-8")
     summary = html[html.index('id="summary"') : html.index('id="methods"')]
-    order = sorted(s.index, key=lambda p: cost[p])
-    first, second = order[0], order[1]
+    first = str(front.iloc[0]["protocol"])
+    if len(front) == 1:  # one protocol dominates every other
+        assert f"<b>{first}</b> costs least" in summary
+        return
+    second = str(front.iloc[1]["protocol"])
     assert eff[second] > eff[first] and cost[second] > cost[first]
-    icer = (cost[second] - cost[first]) / (eff[second] - eff[first])
-    assert f"{icer:,.0f}" in summary
+    ratio = (cost[second] - cost[first]) / (eff[second] - eff[first])
+    assert f"{ratio:,.0f}" in summary
     assert f"<b>{first}</b> is the efficient choice" in summary
+
+
+def small_run_effect(report: Path) -> str:
+    """The effect the report's ICERs are in (analysis.effect, from icer.csv)."""
+    from fupsim.labels import EFFECTS
+
+    col = str(pd.read_csv(report / "icer.csv")["effect"].iloc[0])
+    return next(k for k, e in EFFECTS.items() if e.outcome == col)
 
 
 def test_methods_are_filled_from_the_manifest(report, small_run) -> None:
@@ -174,18 +197,31 @@ def test_footer_has_versions_revision_and_command(report) -> None:
 
 
 def test_validation_section_shows_the_checks(report) -> None:
-    checks = pd.read_csv(report / "tables" / "validation.csv")
+    checks = pd.read_csv(report / "validation.csv")
     html = (report / "index.html").read_text(encoding="utf-8")
     section = html[html.index('id="validation"') :]
     assert f"{checks['passed'].sum()} of {len(checks)} checks" in section
 
 
+def test_summary_quotes_the_comparison_tables_interval(report) -> None:
+    # one interval convention: the summary's contrast is comparison.csv's row, to the digit
+    t = pd.read_csv(report / "comparison.csv").set_index(["comparison", "metric"])
+    row = t.loc[("us-6m vs us-3m", "screen_detected_per_1000")]
+    html = (report / "index.html").read_text(encoding="utf-8")
+    summary = html[html.index('id="summary"') : html.index('id="methods"')]
+    bullet = summary[summary.index("<li><b>us-6m</b> against") :]
+    bullet = bullet[: bullet.index("</li>")]
+    assert f"{abs(row['ci_low']):.1f}" in bullet and f"{abs(row['ci_high']):.1f}" in bullet
+
+
 def test_paired_differences_match_scipy_paired_t(small_run) -> None:
-    d = analysis.paired_differences(small_run.outcomes, "us-3m")
-    row = d[(d["protocol"] == "us-6m") & (d["metric"] == "cost_per_patient")].iloc[0]
-    per_rep = small_run.outcomes.groupby(["replicate", "protocol"])["cost"].mean().unstack()
-    res = sps.ttest_rel(per_rep["us-6m"], per_rep["us-3m"])
-    ci = res.confidence_interval(0.95)
+    # comparison.csv's cost contrast is a paired t interval over paired patients
+    c = fupsim.compare(small_run, gee=False).against("us-3m")
+    row = c[(c["protocol"] == "us-6m") & (c["metric"] == "cost_per_patient")].iloc[0]
+    wide = small_run.outcomes.pivot_table(
+        index=["replicate", "patient_id"], columns="protocol", values="cost"
+    )
+    ci = sps.ttest_rel(wide["us-6m"], wide["us-3m"]).confidence_interval(0.95)
     assert row["ci_low"] == pytest.approx(ci.low) and row["ci_high"] == pytest.approx(ci.high)
 
 
@@ -212,23 +248,21 @@ def _outcomes(cost: dict[str, list[float]], sd: dict[str, list[int]], n: int = 4
 
 
 def test_icer_interval_reduces_to_a_t_interval_when_the_effect_is_fixed() -> None:
-    # ΔE is the same in every replicate, so ICER_r = ΔC_r / ΔE and its t interval is exact
-    out = _outcomes(
-        {"a": [10.0, 12.0, 11.0], "b": [30.0, 35.0, 40.0]}, {"a": [0, 0, 0], "b": [2, 2, 2]}
-    )
-    t = analysis.icer_with_intervals(out).set_index("protocol")
-    ratios = (np.array([30.0, 35.0, 40.0]) - np.array([10.0, 12.0, 11.0])) / 0.5
-    lo, hi = sps.t.interval(0.95, 2, loc=ratios.mean(), scale=sps.sem(ratios))
-    assert t.loc["b", "icer"] == pytest.approx(ratios.mean())
-    assert t.loc["b", "icer_ci_low"] == pytest.approx(lo) and t.loc[
-        "b", "icer_ci_high"
-    ] == pytest.approx(hi)
+    # every unit has the same effect difference, so ICER = mean(ΔC) / ΔE exactly and its
+    # delta-method interval is the t interval of ΔC_i / ΔE
+    dc = np.array([20.0, 23.0, 29.0, 31.0])
+    de = np.full(4, 0.5)
+    r, _, lo, hi = ratio_interval(dc, de)
+    ratios = dc / 0.5
+    elo, ehi = sps.t.interval(0.95, 3, loc=ratios.mean(), scale=sps.sem(ratios))
+    assert r == pytest.approx(ratios.mean())
+    assert lo == pytest.approx(elo) and hi == pytest.approx(ehi)
 
 
 def test_detection_curve_is_a_hand_count() -> None:
     out = _outcomes({"a": [1.0, 1.0]}, {"a": [1, 3]})
     out["detection_month"] = np.where(out["patient_id"] == 0, 2.0, 5.0)
-    c = analysis.detection_curves(out, horizon_months=6.0, step_months=1.0)
+    c = replicates.detection_from_index(out, horizon_months=6.0, step_months=1.0)
     # replicate 0: one person at month 2; replicate 1: one at 2, two at 5 (of four people each)
     at = c.set_index("time_months")["cumulative_detection"]
     assert at[1.0] == 0 and at[2.0] == pytest.approx((1 / 4 + 1 / 4) / 2)
@@ -346,6 +380,7 @@ def test_cli_report_of_a_scenario_records_its_overrides(tmp_path) -> None:
         "1",
         "--quiet",
         "--no-validation",
+        "--no-psa",
     ]
     assert main(argv) == 0
     manifest = (out / "manifest.json").read_text()
@@ -387,12 +422,12 @@ def test_summary_names_dominated_protocols_and_the_band_edges() -> None:
     html = _summary_for({"a": 100.0, "b": 200.0, "c": 300.0}, {"a": 0.02, "b": 0.01, "c": 0.04})
     assert "<b>b</b> is dominated" in html
     assert "less than EUR 10,000, <b>a</b> is the efficient choice" in html
-    assert "At EUR 10,000 or more per additional change, <b>c</b>" in html
+    assert "At EUR 10,000 or more per additional screen-detected change, <b>c</b>" in html
 
 
 def test_summary_when_one_protocol_dominates_all() -> None:
     html = _summary_for({"a": 100.0, "b": 200.0}, {"a": 0.05, "b": 0.01})
-    assert "<b>a</b> costs least and finds at least as much" in html
+    assert "<b>a</b> costs least and gives at least as many" in html
 
 
 def test_standalone_page_embeds_every_figure(report) -> None:
@@ -407,3 +442,67 @@ def test_standalone_page_embeds_every_figure(report) -> None:
     assert 'src="figures/' not in single
     for data, name in zip(embedded, linked, strict=True):
         assert base64.b64decode(data) == (report / name).read_bytes()
+
+
+def test_rerendering_a_folder_is_byte_identical_and_simulates_nothing(
+    report, tmp_path, monkeypatch
+) -> None:
+    import fupsim.pipeline as pipeline
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("re-rendering must not simulate or recompute")
+
+    for name in ("run", "analytic_checks", "compare"):
+        monkeypatch.setattr(pipeline, name, forbidden)
+    out = tmp_path / "again"
+    pipeline.build_report(report, out, progress=False, command="fupsim report R --out A")
+    first = {p.relative_to(out): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+    pipeline.build_report(out, out, progress=False, command="fupsim report R --out A")
+    second = {p.relative_to(out): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+    assert first.keys() == second.keys()
+    assert [k for k in first if first[k] != second[k]] == []
+    html = (out / "index.html").read_text(encoding="utf-8")
+    # the reproduce line is the command that produced the results, and survives re-rendering
+    assert "This page rendered by:" in html and "fupsim report R --out A" in html
+
+
+def test_figures_in_svg_too_when_asked(small_run, tmp_path) -> None:
+    out = fupsim.build_report(
+        small_run, tmp_path / "svg", progress=False, validation=False, figure_formats=("png", "svg")
+    )
+    for name in FIGURES:
+        assert (out / "figures" / f"{name}.svg").read_bytes().lstrip().startswith(b"<?xml")
+    assert main(["report", str(out), "--out", str(tmp_path / "x"), "--figure-format", "gif"]) == 2
+    assert not (tmp_path / "x").exists()
+
+
+def test_overrides_banner_lists_the_manifest_overrides(small_run, tmp_path) -> None:
+    import json
+
+    run_dir = small_run.write(tmp_path / "run")
+    m = json.loads((run_dir / "manifest.json").read_text())
+    m["overrides"] = ["protocol.us-6m.interval_months=12"]
+    (run_dir / "manifest.json").write_text(json.dumps(m))
+    out = fupsim.build_report(run_dir, tmp_path / "rep", progress=False, validation=False)
+    html = (out / "index.html").read_text(encoding="utf-8")
+    assert "Overrides applied:" in html and "protocol.us-6m.interval_months=12" in html
+
+
+def test_benefit_harm_table_rows_are_comparison_rows(report) -> None:
+    from fupsim.report.health import benefit_harm
+    from fupsim.statistics import load_comparison
+
+    t = benefit_harm(pd.read_csv(report / "summary.csv"), load_comparison(report))
+    c = pd.read_csv(report / "comparison.csv").set_index(["comparison", "metric"])
+    row = t[(t["measure"].str.startswith("QALYs")) & (t["protocol"] == "us-3m")].iloc[0]
+    base = row["comparator"]
+
+    # QALYs gained per 1,000 = 1,000 × the per-person paired difference
+    def diff(metric: str) -> float:  # us-3m minus base, whichever way comparison.csv has it
+        if (f"us-3m vs {base}", metric) in c.index:
+            return float(c.loc[(f"us-3m vs {base}", metric), "estimate"])
+        return -float(c.loc[(f"{base} vs us-3m", metric), "estimate"])
+
+    assert row["estimate"] == pytest.approx(1000 * diff("qalys_per_patient"))
+    deaths = t[(t["measure"].str.startswith("Deaths")) & (t["protocol"] == "us-3m")].iloc[0]
+    assert deaths["estimate"] == pytest.approx(-diff("deaths_per_1000"))

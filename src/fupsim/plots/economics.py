@@ -105,6 +105,8 @@ def plot_cost_effect(
     cost: str = "cost_per_patient",
     effect: str = "screen_detected_per_patient",
     effect_scale: float = 1000.0,
+    effect_label: str | None = None,
+    ratio_label: str | None = None,
 ) -> Axes:
     """The cost–effect plane: every protocol, the efficiency frontier and its ICERs.
 
@@ -117,6 +119,11 @@ def plot_cost_effect(
         Its column names; cost per person in currency, effect per person.
     effect_scale : float
         Effect multiplier for the x axis (1000: screen-detected changes per 1,000 people).
+    effect_label : str, optional
+        x-axis label without unit brackets (default "Screen-detected changes per 1,000
+        people"), e.g. "QALYs per 1,000 people".
+    ratio_label : str, optional
+        Unit of the ICERs (default "<currency> per screen-detected change").
 
     Returns
     -------
@@ -155,13 +162,13 @@ def plot_cost_effect(
     ax.set_ylim(float(y.min()) - pad_y, float(y.max()) + pad_y)
     unit = f"{currency} {year}" if year is not None else currency
     per = "1,000 people" if effect_scale == 1000.0 else f"{effect_scale:g} people"
-    ax.set_xlabel(f"Screen-detected changes per {per}")
+    ax.set_xlabel(effect_label or f"Screen-detected changes per {per}")
     ax.set_ylabel(f"Cost per person ({unit}, discounted)")
     ax.yaxis.set_major_formatter(FuncFormatter(thousands))
     ax.grid(alpha=0.3)
-    ax.set_title(
-        f"Cost–effect plane (ICER: {currency} per additional screen-detected change)", fontsize=10
-    )
+    per_unit = ratio_label.split(" per ", 1)[-1] if ratio_label else "detection"  # short: labels
+    ratio = ratio_label or f"{currency} per additional screen-detected change"
+    ax.set_title(f"Cost–effect plane (ICER: {ratio})", fontsize=10)
     ax.legend(fontsize=8, loc="lower right")
     fx, fy = x[on][order], y[on][order]
     fnames = [names[i] for i in np.flatnonzero(on)[order]]
@@ -170,7 +177,7 @@ def plot_cost_effect(
     for k in range(1, len(fx)):
         anchors.append(((fx[k - 1] + fx[k]) / 2.0, (fy[k - 1] + fy[k]) / 2.0))
         texts.append(
-            f"{fnames[k]} vs {fnames[k - 1]}:\n{currency} {icers[k]:,.0f} per extra detection"
+            f"{fnames[k]} vs {fnames[k - 1]}:\n{currency} {icers[k]:,.0f} per extra {per_unit}"
         )
     place_labels(ax, anchors, texts, avoid=list(zip(x, y, strict=True)))
     return ax

@@ -18,6 +18,7 @@ from fupsim.plots.axes import colors_for, new_axes
 __all__ = [
     "YIELD_METRICS",
     "grouped_bars",
+    "plot_by_cause",
     "plot_delay",
     "plot_detection_curves",
     "plot_lead_time",
@@ -33,6 +34,60 @@ YIELD_METRICS: dict[str, str] = {
     "interval_cases_per_1000": "interval cases",
     "undetected_at_horizon_per_1000": "undetected at horizon",
 }
+
+BY_CAUSE_LABELS: dict[str, str] = {
+    "screen_detected": "Changes found by a scheduled scan",
+    "late_presentations": "Late (clinical) presentations, expected",
+    "deaths": "Deaths from the change, expected",
+    "false_positive_workups": "False-positive CT work-ups",
+}
+
+
+def plot_by_cause(
+    by_cause: pd.DataFrame,
+    column: str,
+    *,
+    ax: Axes | None = None,
+    colors: Mapping[str, str] | None = None,
+) -> Axes:
+    """Horizontal bars per cause, one per protocol: ``column`` per 1,000 people of the cause.
+
+    Parameters
+    ----------
+    by_cause : DataFrame
+        ``by_cause.csv``: ``protocol, cause, patients`` and counts summed over replicates.
+    column : str
+        A count column (``screen_detected``, ``late_presentations``, ``deaths``, ...).
+
+    Returns
+    -------
+    Axes
+        y: cause; x: count per 1,000 people of that cause.
+    """
+    ax = new_axes(ax, figsize=(7.0, 4.8))
+    protocols = list(dict.fromkeys(by_cause["protocol"].astype(str)))
+    causes = sorted(dict.fromkeys(by_cause["cause"].astype(str)))
+    col = colors_for(protocols, colors)
+    height = 0.8 / max(len(protocols), 1)
+    y = np.arange(len(causes))
+    for k, name in enumerate(protocols):
+        part = by_cause[by_cause["protocol"].astype(str) == name].set_index("cause")
+        part = part.reindex(causes)
+        rate = 1000.0 * part[column].to_numpy(float) / part["patients"].to_numpy(float)
+        ax.barh(
+            y + (k - (len(protocols) - 1) / 2) * height,
+            np.nan_to_num(rate),
+            height,
+            color=col[name],
+            label=name,
+        )
+    ax.set_yticks(y, [c.replace("_", " ") for c in causes])
+    ax.invert_yaxis()
+    ax.set_xlabel(f"{BY_CAUSE_LABELS.get(column, column.replace('_', ' '))} per 1,000 people")
+    ax.set_ylabel("Cause of the calcification")
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
+    return ax
 
 
 def grouped_bars(

@@ -1,34 +1,37 @@
 """The report: one folder an analyst can open, read in ten minutes and forward.
 
-:func:`build_report` takes a run (or a run folder) and writes, all or nothing, ``index.html``,
-``figures/*.png``, the run files (``summary.csv``, ``outcomes.parquet``, ``events.parquet``,
-``manifest.json``) and the report's tables in ``tables/*.csv``. Sections appear in the order
-of :data:`fupsim.report.sections.ORDER`; plug-in sections (sensitivity, capacity) are added
-when their modules and result files exist.
+:func:`render_report` renders a folder that already holds a run's files and its analyses
+(``fupsim.pipeline.build_report`` writes them: the comparison, ``validation.csv``,
+``capacity_limits.csv``; the PSA's ``decision.csv`` when present). It only reads files and
+writes ``index.html``, ``report-standalone.html``, ``figures/*`` and ``tables/parameters.csv``;
+it never simulates, never reads the clock, and rendering the same folder twice gives
+byte-identical files. Sections appear in the order of :data:`fupsim.report.sections.ORDER`;
+plug-in sections are added when their modules and result files exist.
 """
 
 from __future__ import annotations
 
 import html as html_lib
+import json
 import re
 import shutil
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from fupsim.experiment import RunResult, load_run
-from fupsim.output import atomic_directory
-from fupsim.report import body, methods
-from fupsim.report.analysis import detection_curves, icer_with_intervals, paired_differences
-from fupsim.report.figures import write_figures
+import pandas as pd
+
+from fupsim.labels import effect as effect_of
+from fupsim.report import body, health, methods
+from fupsim.report.figures import FORMATS, write_figures
 from fupsim.report.html import markup, page, section, standalone
 from fupsim.report.sections import ORDER, plugin_sections
 from fupsim.report.summary import summary_html
-from fupsim.stats import compare
-from fupsim.validation import analytic_checks
+from fupsim.scenario import ScenarioError, scenario_from_dict
+from fupsim.statistics import load_comparison
 
-__all__ = ["TITLES", "build_report", "reproduce_command"]
+__all__ = ["RUN_DERIVED", "TITLES", "gather_files", "render_report"]
 
 TITLES: dict[str, str] = {
     "summary": "Summary and recommendation",
@@ -36,27 +39,34 @@ TITLES: dict[str, str] = {
     "parameters": "Parameters",
     "cohort": "Simulated cohort",
     "results": "Results per protocol",
+    "health": "Benefits and harms",
     "comparison": "Comparison with the reference protocol",
     "economics": "Cost-effectiveness",
     "validation": "Validation",
 }
-STEPS = 12  # progress ticks: comparison, 7 figures, validation, tables, plug-ins, page
+STEPS = 11  # progress ticks: 8 figures, plug-ins, page, standalone
 
-
-def reproduce_command(
-    result: RunResult,
-    out: str | Path,
-    scenario_path: str | None = None,
-    overrides: list[str] | None = None,
-) -> str:
-    """The ``fupsim report`` command that rebuilds this report (same seed, size and overrides)."""
-    m = result.manifest
-    src = scenario_path or "SCENARIO.toml"
-    sets = "".join(f" --set {o}" for o in overrides or [])
-    return (
-        f"fupsim report {src} --out {out} --seed {m.get('seed')} "
-        f"--replications {m.get('replications')} --patients {m.get('patients')}{sets}"
-    )
+RUN_DERIVED = frozenset(
+    {
+        "summary.csv",
+        "by_cause.csv",
+        "outcomes.parquet",
+        "events.parquet",
+        "manifest.json",
+        "capacity.csv",
+        "waits.csv",
+        "capacity_limits.csv",
+        "comparison.csv",
+        "icer.csv",
+        "models.txt",
+        "detection_curves_from_onset.csv",
+        "detection_curves_from_index.csv",
+        "logrank.csv",
+        "noninferiority.csv",
+        "rates.csv",
+    }
+)
+"""Files that belong to one run: never carried from an older report into a new run's."""
 
 
 def _heading(fragment: str, default: str) -> str:
@@ -73,148 +83,158 @@ def _progress(show: bool | None) -> Any:
     return tqdm(total=STEPS, desc="report", unit="step", disable=disable, file=sys.stderr)
 
 
-def _gather_files(tmp: Path, sources: list[Path]) -> None:
-    """Copy top-level result files of earlier runs or analyses that the new build lacks."""
+def gather_files(tmp: Path, sources: Iterable[Path], *, skip: Iterable[str] = ()) -> None:
+    """Copy top-level files of earlier runs or analyses that ``tmp`` lacks (not ``skip``)."""
+    skipped = set(skip)
     for src in sources:
         if not src.is_dir():
             continue
-        for item in src.iterdir():
-            if item.is_file() and not item.name.startswith(".") and not (tmp / item.name).exists():
-                shutil.copy2(item, tmp / item.name)
+        for item in sorted(src.iterdir()):
+            name = item.name
+            if item.is_file() and not name.startswith(".") and name not in skipped:
+                if not (tmp / name).exists():
+                    shutil.copy2(item, tmp / name)
 
 
-def build_report(
-    run: RunResult | str | Path,
-    out: str | Path,
+def _csv(path: Path) -> pd.DataFrame | None:
+    return pd.read_csv(path) if path.is_file() else None
+
+
+def render_report(
+    folder: str | Path,
     *,
     command: str | None = None,
     progress: bool | None = None,
-    validation: bool = True,
-    force: bool = False,
+    figure_formats: Sequence[str] = ("png",),
+    validation_skipped: bool = False,
 ) -> Path:
-    """Write the report folder for a run.
+    """Render the report page of a folder that holds a run and its analyses, in place.
 
     Parameters
     ----------
-    run : RunResult, str or Path
-        A finished run (``fupsim.run``) or the folder of one (``fupsim run --out``); a folder
-        is re-rendered without simulating.
-    out : str or Path
-        The report folder. It appears whole or not at all; files already in it that the
-        report does not replace (e.g. ``owsa.csv``) are kept and feed the plug-in sections.
+    folder : str or Path
+        Holds ``manifest.json``, ``summary.csv``, ``outcomes.parquet`` and the comparison
+        files (``fupsim.statistics.OUTPUT_FILES``); optionally ``validation.csv``,
+        ``by_cause.csv``, ``decision.csv`` and plug-in sections' files.
     command : str, optional
-        The command that reproduces the report, shown in the footer (default: a
-        ``fupsim report`` command with this run's seed, replicates and patients).
+        The command that rendered the page, shown under the command that produced the
+        results (the manifest's ``fupsim_command``).
     progress : bool, optional
         Progress bar on stderr (default: only on a terminal).
-    validation : bool
-        Run the closed-form validation checks (about 2 s) and show them.
-    force : bool
-        Write into an existing folder that holds files fupsim did not write (they are kept).
+    figure_formats : sequence of str
+        ``png`` (always written, shown on the page) plus ``svg`` and/or ``pdf``.
+    validation_skipped : bool
+        Say "not run: --no-validation" when ``validation.csv`` is absent.
 
     Returns
     -------
     Path
-        ``out``.
+        ``folder``.
     """
-    source_dir = None if isinstance(run, RunResult) else Path(run)
-    result = run if isinstance(run, RunResult) else load_run(run)
-    sc = result.scenario
-    out = Path(out)
+    folder = Path(folder)
+    bad = [f for f in figure_formats if f not in FORMATS]
+    if bad:
+        raise ScenarioError(
+            f"--figure-format {bad[0]!r}: not a figure format; allowed: {', '.join(FORMATS)}"
+        )
+    try:
+        m = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        sc = scenario_from_dict(m["scenario"])
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        raise ScenarioError(
+            f"{folder / 'manifest.json'}: not a fupsim run manifest ({err})"
+        ) from None
+    summary = pd.read_csv(folder / "summary.csv")
+    outcomes = pd.read_parquet(folder / "outcomes.parquet")
+    comparison = load_comparison(folder)
+    checks = _csv(folder / "validation.csv")
+    by_cause = _csv(folder / "by_cause.csv")
+    decision = _csv(folder / "decision.csv")
     reference = sc.analysis.reference_protocol or sc.protocol_names[0]
-    cmd = command or reproduce_command(result, out)
+    eff = effect_of(getattr(sc.analysis, "effect", None))
+    cur, year = sc.costs.currency, sc.costs.year
     bar = _progress(progress)
     tick: Callable[[], None] = lambda: bar.update(1)  # noqa: E731
     try:
-        with atomic_directory(out, force=force) as tmp:
-            if source_dir is None:
-                result.write_into(tmp)
-            _gather_files(tmp, [p for p in (source_dir, out) if p is not None])
-            summary = result.summary()
-            comparison = compare(result)
-            comparison.write(tmp)
-            tick()
-            icer = icer_with_intervals(result.outcomes, sc.analysis.willingness_to_pay)
-            diffs = paired_differences(result.outcomes, reference)
-            curves = detection_curves(result.outcomes, sc.simulation.horizon_months)
-            figs = {
-                f.name: f
-                for f in write_figures(
-                    result,
-                    summary,
-                    icer,
-                    curves,
-                    tmp / "figures",
-                    onset_curves=comparison.detection_curves,
-                    tick=tick,
+        figs = {
+            f.name: f
+            for f in write_figures(
+                sc,
+                outcomes,
+                summary,
+                comparison,
+                folder / "figures",
+                by_cause=by_cause,
+                formats=figure_formats,
+                tick=tick,
+            )
+        }
+        tables = folder / "tables"
+        tables.mkdir(exist_ok=True)
+        methods.parameter_rows(sc).to_csv(tables / "parameters.csv", index=False)
+        plugins = plugin_sections(folder, folder / "figures")
+        tick()
+        diffs = comparison.against(reference)
+        own = {
+            "summary": summary_html(
+                comparison.icer,
+                diffs,
+                summary,
+                reference=reference,
+                noninferiority=comparison.noninferiority,
+                margin_per_1000=sc.analysis.noninferiority_margin_per_1000,
+                currency=cur,
+                year=year,
+                replicates=int(m.get("replications", 0)),
+                patients=int(m.get("patients", 0)),
+                effect=eff,
+                decision=decision,
+            ),
+            "methods": methods.methods_html(sc, m, summary),
+            "parameters": methods.parameters_html(sc),
+            "cohort": body.cohort_html(figs),
+            "results": body.results_html(summary, figs, cur, year),
+            "health": health.benefit_harm_html(summary, comparison, figs),
+            "comparison": body.comparison_html(diffs, comparison, cur),
+            "economics": body.economics_html(
+                comparison.icer, summary, figs, cur, year, list(sc.analysis.willingness_to_pay)
+            ),
+            "validation": body.validation_html(
+                checks, " (not run: --no-validation)" if validation_skipped else ""
+            ),
+        }
+        sections = []
+        for name in ORDER:
+            if own.get(name):
+                sections.append(
+                    (name, TITLES[name], section(name, TITLES[name], own[name] or markup("")))
                 )
-            }
-            checks = analytic_checks() if validation else None
-            tick()
-            tables = tmp / "tables"
-            tables.mkdir(exist_ok=True)
-            icer.to_csv(tables / "icer.csv", index=False)
-            diffs.to_csv(tables / "differences.csv", index=False)
-            curves.to_csv(tables / "detection_curves.csv", index=False)
-            methods.parameter_rows(sc).to_csv(tables / "parameters.csv", index=False)
-            if checks is not None:
-                checks.to_csv(tables / "validation.csv", index=False)
-            tick()
-            plugins = plugin_sections(tmp, tmp / "figures")
-            tick()
-            cur, year = sc.costs.currency, sc.costs.year
-            m = result.manifest
-            own = {
-                "summary": summary_html(
-                    icer,
-                    diffs,
-                    summary,
-                    reference=reference,
-                    noninferiority=comparison.noninferiority,
-                    margin_per_1000=sc.analysis.noninferiority_margin_per_1000,
-                    currency=cur,
-                    year=year,
-                    replicates=int(m.get("replications", 0)),
-                    patients=int(m.get("patients", 0)),
-                ),
-                "methods": methods.methods_html(sc, m, summary),
-                "parameters": methods.parameters_html(sc),
-                "cohort": body.cohort_html(figs),
-                "results": body.results_html(summary, figs, cur, year),
-                "comparison": body.comparison_html(diffs, comparison, cur),
-                "economics": body.economics_html(
-                    icer, summary, figs, cur, year, list(sc.analysis.willingness_to_pay)
-                ),
-                "validation": body.validation_html(checks, " (not run: --no-validation)"),
-            }
-            sections = []
-            for name in ORDER:
-                if name in own:
-                    sections.append((name, TITLES[name], section(name, TITLES[name], own[name])))
-                elif name in plugins:
-                    sections.append((name, _heading(plugins[name], name), plugins[name]))
-            subtitle = markup(
-                "Scenario <b>{}</b>: {} — {} replicates × {:,} adults, seed {}, {:g} months of "
-                "follow-up, costs in {} {}.",
-                sc.meta.name,
-                sc.meta.description,
-                m.get("replications"),
-                int(m.get("patients", 0)),
-                m.get("seed"),
-                sc.simulation.horizon_months,
-                cur,
-                year,
-            )
-            html = page(
-                "Ultrasound follow-up of incidental intrahepatic calcification",
-                subtitle,
-                sections,
-                methods.footer_html(m, cmd),
-            )
-            (tmp / "index.html").write_text(html, encoding="utf-8")
-            # the same page as one file, figures embedded, for e-mailing to a committee
-            (tmp / "report-standalone.html").write_text(standalone(html, tmp), encoding="utf-8")
-            tick()
+            elif name in plugins:
+                sections.append((name, _heading(plugins[name], name), plugins[name]))
+        subtitle = markup(
+            "Scenario <b>{}</b>: {} — {} replicates × {:,} adults, seed {}, {:g} months of "
+            "follow-up, costs in {} {}.",
+            sc.meta.name,
+            sc.meta.description,
+            m.get("replications"),
+            int(m.get("patients", 0)),
+            m.get("seed"),
+            sc.simulation.horizon_months,
+            cur,
+            year,
+        )
+        banner = methods.overrides_banner(m, sc)
+        html = page(
+            "Ultrasound follow-up of incidental intrahepatic calcification",
+            subtitle + banner if banner else subtitle,
+            sections,
+            methods.footer_html(m, command),
+        )
+        (folder / "index.html").write_text(html, encoding="utf-8")
+        tick()
+        # the same page as one file, figures embedded, for e-mailing to a committee
+        (folder / "report-standalone.html").write_text(standalone(html, folder), encoding="utf-8")
+        tick()
     finally:
         bar.close()
-    return out
+    return folder

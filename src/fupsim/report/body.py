@@ -8,6 +8,8 @@ from typing import Any
 
 import pandas as pd
 
+from fupsim.labels import label
+from fupsim.labels import unit as unit_of
 from fupsim.report.figures import FigureFile
 from fupsim.report.html import Html, figure, fmt_number, join, markup, table
 
@@ -58,19 +60,23 @@ def results_html(
     summary: pd.DataFrame, figs: Mapping[str, FigureFile], currency: str, year: int
 ) -> Html:
     """Summary table and the yield, detection, workload and delay figures."""
-    cols = {
-        "protocol": "Protocol",
-        "scans_per_patient": "Scans per person (count)",
-        "ct_per_patient": "CT work-ups per person (count)",
-        "false_positive_workups_per_1000": "False-positive work-ups per 1,000",
-        "progressive_per_1000": "Changes begun per 1,000",
-        "screen_detected_per_1000": "Screen-detected per 1,000",
-        "interval_cases_per_1000": "Interval cases per 1,000",
-        "undetected_at_horizon_per_1000": "Undetected at horizon per 1,000",
-        "program_sensitivity": "Programme sensitivity (share)",
-        "mean_delay_months": "Mean delay (months)",
-        "mean_lead_time_months": "Mean lead time (months)",
-        "cost_per_patient": f"Cost per person ({currency} {year})",
+    shown = [
+        "scans_per_patient",
+        "ct_per_patient",
+        "false_positive_workups_per_1000",
+        "progressive_per_1000",
+        "screen_detected_per_1000",
+        "interval_cases_per_1000",
+        "undetected_at_horizon_per_1000",
+        "program_sensitivity",
+        "mean_delay_months",
+        "mean_lead_time_months",
+        "cost_per_patient",
+        "qalys_per_patient",
+        "life_years_per_patient",
+    ]
+    cols = {"protocol": "Protocol"} | {
+        c: f"{label(c).capitalize()} ({unit_of(c, f'{currency} {year}')})" for c in shown
     }
     with_se = summary.copy()
     fmt: dict[str, Any] = {}
@@ -100,33 +106,23 @@ def results_html(
 
 def comparison_html(differences: pd.DataFrame, comparison: Any | None, currency: str) -> Html:
     """Paired differences against the reference; the statistical comparison when available."""
-    units = {
-        "screen_detected_per_1000": "screen-detected per 1,000",
-        "interval_cases_per_1000": "interval cases per 1,000",
-        "scans_per_patient": "scans per person (count)",
-        "cost_per_patient": f"cost per person ({currency})",
-        "undetected_at_horizon_per_1000": "undetected at horizon per 1,000",
-        "false_positive_workups_per_1000": "false-positive work-ups per 1,000",
-        "ct_per_patient": "CT work-ups per person (count)",
-        "mean_delay_months": "detection delay (months)",
-    }
-    d = differences.assign(metric=differences["metric"].map(lambda m: units.get(m, m)))
+    d = differences.assign(metric=differences["metric"].map(label))
     out = markup(
-        "<p>Each protocol minus the reference, paired by replicate (common random numbers), "
-        "with 95% t intervals over replicates.</p>{}",
+        "<p>Each protocol minus the reference, paired patient by patient (common random "
+        "numbers), with 95% Monte Carlo intervals (simulation error only); the same rows as "
+        "comparison.csv.</p>{}",
         table(
             d,
             {
                 "protocol": "Protocol",
                 "reference": "Reference",
-                "metric": "Metric (unit)",
-                "estimate": "Difference (metric's unit)",
-                "ci_low": "95% CI low (metric's unit)",
-                "ci_high": "95% CI high (metric's unit)",
-                "replicates": "Replicates (count)",
+                "metric": "Metric",
+                "unit": "Unit",
+                "estimate": "Difference (unit column)",
+                "ci_low": "95% MC interval low (unit column)",
+                "ci_high": "95% MC interval high (unit column)",
             },
             caption="Paired differences against the reference protocol",
-            digits={"replicates": 0},
             table_id="differences-table",
         ),
     )
@@ -137,6 +133,7 @@ def comparison_html(differences: pd.DataFrame, comparison: Any | None, currency:
         )
     tab = comparison.table
     metric_unit = {m: u for m, u in zip(tab["metric"], tab.get("unit", tab["metric"]), strict=True)}
+    units = {m: label(m) for m in metric_unit}
     cols = {
         "comparison": "Comparison",
         "metric": "Metric",
@@ -160,7 +157,7 @@ def comparison_html(differences: pd.DataFrame, comparison: Any | None, currency:
     out += table(
         shown,
         cols,
-        caption="Statistical comparison of every pair of protocols (fupsim.stats)",
+        caption="Statistical comparison of every pair of protocols (fupsim.statistics)",
         formats={"p_value": _p, "p_adjusted": _p},
         table_id="comparison-table",
     )
@@ -178,7 +175,7 @@ def comparison_html(differences: pd.DataFrame, comparison: Any | None, currency:
                 "p_value": "One-sided p-value",
                 "conclusion": "Conclusion",
             },
-            caption="One-sided non-inferiority tests on screen detection (fupsim.stats)",
+            caption="One-sided non-inferiority tests on screen detection (fupsim.statistics)",
             formats={"p_value": _p},
             table_id="noninferiority-table",
         )
@@ -212,9 +209,13 @@ def economics_html(
     wtp: list[float],
 ) -> Html:
     """ICER table, net benefit at each willingness to pay, and the cost figures."""
+    from fupsim.labels import EFFECTS
+
     unit = f"{currency} {year}"
+    col = str(icer["effect"].iloc[0]) if "effect" in icer and len(icer) else "screen_detected"
+    eff = next((e for e in EFFECTS.values() if e.outcome == col), EFFECTS["screen_detected"])
     frame = icer.assign(
-        screen_detected_per_1000=icer["screen_detected_per_patient"] * 1000.0,
+        effect_per_1000=icer[f"{col}_per_patient"] * 1000.0,
         incremental_effect_per_1000=icer["incremental_effect"] * 1000.0,
     )
     icer_tab = table(
@@ -222,14 +223,14 @@ def economics_html(
         {
             "protocol": "Protocol",
             "cost_per_patient": f"Cost per person ({unit})",
-            "screen_detected_per_1000": "Screen-detected per 1,000",
+            "effect_per_1000": f"{eff.plural} per 1,000 people",
             "incremental_cost": f"Incremental cost per person ({unit})",
-            "incremental_effect_per_1000": "Incremental screen-detected per 1,000",
-            "icer": f"ICER ({unit} per additional screen-detected change)",
-            "icer_ci_low": "ICER 95% CI low",
-            "icer_ci_high": "ICER 95% CI high",
+            "incremental_effect_per_1000": f"Incremental {eff.plural} per 1,000 people",
+            "icer": f"ICER ({unit} per additional {eff.singular})",
+            "icer_ci_low": "ICER 95% MC interval low (same unit)",
+            "icer_ci_high": "ICER 95% MC interval high (same unit)",
             "status": "Status",
-            "compared_with": "Compared with",
+            "compared_with": "Compared with (protocol)",
         },
         caption="Incremental cost-effectiveness, ordered by cost (strong and extended dominance)",
         digits={
@@ -252,7 +253,7 @@ def economics_html(
         table(
             pd.DataFrame(rows),
             {
-                "wtp": f"Willingness to pay ({unit} per screen-detected change)",
+                "wtp": f"Willingness to pay ({unit} per {eff.singular})",
                 "best": "Protocol with highest net monetary benefit",
                 "nmb": f"Its net monetary benefit ({unit} per person)",
             },

@@ -1,20 +1,34 @@
-"""The report's figures: each drawn by a ``fupsim.plots`` function and written as a PNG file."""
+"""The report's figures: each drawn by a ``fupsim.plots`` function and written as files.
+
+Every figure is written as PNG at :data:`DPI` (fit for print; the page shows it) and, on
+request, as SVG and/or PDF beside it. Files carry no creation date, so rendering twice gives
+identical bytes.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from fupsim.experiment import RunResult
+from fupsim.labels import effect as effect_of
 from fupsim.plots.style import protocol_colors
+from fupsim.scenario import Scenario
 
-__all__ = ["DPI", "FigureFile", "write_figures"]
+__all__ = ["DPI", "FORMATS", "FigureFile", "save_figure", "write_figures"]
 
-DPI = 110
+DPI = 200
+"""Resolution of the PNG files (dots per inch), fit for print."""
+FORMATS = ("png", "svg", "pdf")
+"""Figure formats; PNG is always written."""
+_METADATA: dict[str, dict[str, Any]] = {
+    "png": {"Software": None},
+    "svg": {"Date": None, "Creator": None},
+    "pdf": {"CreationDate": None, "ModDate": None, "Producer": None, "Creator": None},
+}
 
 
 @dataclass(frozen=True)
@@ -31,8 +45,22 @@ class FigureFile:
         return f"figures/{self.name}"
 
 
-def _save(fig: Any, path: Path) -> None:
-    fig.savefig(path, dpi=DPI, facecolor="white")
+def save_figure(fig: Any, path: Path, formats: Sequence[str] = ("png",)) -> None:
+    """Write ``fig`` as ``path`` (a ``.png``) and as each other format in ``formats`` beside it.
+
+    No file records a date or software version, so the same figure gives the same bytes.
+    """
+    import matplotlib
+
+    with matplotlib.rc_context({"svg.hashsalt": "fupsim", "pdf.compression": 6}):
+        for fmt in dict.fromkeys(["png", *formats]):
+            fig.savefig(
+                path.with_suffix(f".{fmt}"),
+                dpi=DPI,
+                facecolor="white",
+                format=fmt,
+                metadata=_METADATA[fmt],
+            )
 
 
 def _new(width: float, height: float, nrows: int = 1, ncols: int = 1) -> tuple[Any, Any]:
@@ -44,29 +72,33 @@ def _new(width: float, height: float, nrows: int = 1, ncols: int = 1) -> tuple[A
 
 
 def write_figures(
-    result: RunResult,
+    scenario: Scenario,
+    outcomes: pd.DataFrame,
     summary: pd.DataFrame,
-    icer: pd.DataFrame,
-    curves: pd.DataFrame,
+    comparison: Any,
     figures_dir: Path,
     *,
-    onset_curves: pd.DataFrame | None = None,
+    by_cause: pd.DataFrame | None = None,
+    formats: Sequence[str] = ("png",),
     tick: Callable[[], None] = lambda: None,
 ) -> list[FigureFile]:
-    """Draw every figure of the report and write it to ``figures_dir`` as PNG.
+    """Draw every figure of the report and write it to ``figures_dir``.
 
     Parameters
     ----------
-    result : RunResult
-        The run (scenario and per-patient outcomes).
+    scenario : Scenario
+        The run's resolved scenario.
+    outcomes : DataFrame
+        Per-patient outcomes (``outcomes.parquet``).
     summary : DataFrame
-        ``result.summary()``.
-    icer : DataFrame
-        ICER table (:func:`fupsim.report.analysis.icer_with_intervals`).
-    curves : DataFrame
-        Cumulative detection curves over follow-up (proportions of people followed).
-    onset_curves : DataFrame, optional
-        Curves since onset from ``fupsim.stats.compare`` (``detection_curves``), drawn beside.
+        ``summary.csv``.
+    comparison : Comparison
+        The statistical comparison (``fupsim.statistics.load_comparison``): its ICER table
+        and the detection curves from the index scan and from onset.
+    by_cause : DataFrame, optional
+        ``by_cause.csv``; adds the by-cause figure.
+    formats : sequence of str
+        Formats besides PNG (``svg``, ``pdf``).
     tick : callable
         Called after each figure (progress display).
 
@@ -82,13 +114,19 @@ def write_figures(
     from fupsim.plots import economics as pe
     from fupsim.plots import results as pr
 
-    sc = result.scenario
+    sc = scenario
     figures_dir.mkdir(parents=True, exist_ok=True)
     colors = protocol_colors(sc.protocol_names)
     cur, year = sc.costs.currency, sc.costs.year
     first = sc.protocol_names[0]
-    people = result.outcomes[result.outcomes["protocol"] == first]
+    people = outcomes[outcomes["protocol"] == first]
     out: list[FigureFile] = []
+    icer = comparison.icer
+    curves = comparison.detection_from_index
+    onset_curves = comparison.detection_curves
+
+    def _save(fig: Any, path: Path) -> None:
+        save_figure(fig, path, formats)
 
     fig, ax = _new(13.5, 7.6, 2, 3)
     pc.plot_age(people, ax=ax[0, 0])
@@ -196,30 +234,43 @@ def write_figures(
     )
     tick()
 
+    eff = effect_of(getattr(sc.analysis, "effect", None))
+    eff_col = str(icer["effect"].iloc[0]) if "effect" in icer else eff.outcome
+    eff = next((e for e in (eff, effect_of(None)) if e.outcome == eff_col), eff)
     fig, axes = _new(9.5, 6.0)
-    pe.plot_cost_effect(icer, ax=axes[0, 0], colors=colors, currency=cur, year=year)
+    pe.plot_cost_effect(
+        icer,
+        ax=axes[0, 0],
+        colors=colors,
+        currency=cur,
+        year=year,
+        effect=f"{eff_col}_per_patient",
+        effect_scale=1000.0,
+        effect_label=f"{eff.plural} per 1,000 people",
+        ratio_label=f"{cur} per {eff.singular}",
+    )
     _save(fig, figures_dir / "cost_effect.png")
     out.append(
         FigureFile(
             "cost_effect.png",
             "Cost-effect plane with efficiency frontier",
-            "Each protocol's cost per person against screen-detected changes per 1,000. "
+            f"Each protocol's cost per person against {eff.plural} per 1,000 people. "
             "The line joins the efficiency frontier; labels give each step's "
-            f"incremental cost-effectiveness ratio ({cur} per additional "
-            "screen-detected change). Crosses: dominated protocols.",
+            f"incremental cost-effectiveness ratio ({cur} per additional {eff.singular}). "
+            "Crosses: dominated protocols.",
         )
     )
     tick()
 
     fig, axes = _new(13.0, 4.6, 1, 2)
-    pr.plot_delay(result.outcomes, ax=axes[0, 0], colors=colors, protocols=sc.protocol_names)
+    pr.plot_delay(outcomes, ax=axes[0, 0], colors=colors, protocols=sc.protocol_names)
     screened = [
         p
         for p in sc.protocol_names
-        if result.outcomes.loc[result.outcomes["protocol"] == p, "screen_detected"].any()
+        if outcomes.loc[outcomes["protocol"] == p, "screen_detected"].any()
     ]
     pr.plot_lead_time(
-        result.outcomes[result.outcomes["protocol"].isin(screened)],
+        outcomes[outcomes["protocol"].isin(screened)],
         ax=axes[0, 1],
         colors=colors,
         protocols=screened,
@@ -236,5 +287,21 @@ def write_figures(
             "times (beyond the 99.5th percentile).",
         )
     )
+    tick()
+
+    if by_cause is not None and len(by_cause):
+        fig, axes = _new(13.0, 4.8, 1, 2)
+        pr.plot_by_cause(by_cause, "screen_detected", ax=axes[0, 0], colors=colors)
+        pr.plot_by_cause(by_cause, "late_presentations", ax=axes[0, 1], colors=colors)
+        _save(fig, figures_dir / "by_cause.png")
+        out.append(
+            FigureFile(
+                "by_cause.png",
+                "Screen detections and late presentations by cause",
+                "Per 1,000 people of each cause (by_cause.csv, all replicates pooled). Left: "
+                "changes found by a scheduled scan; right: expected clinical presentations to "
+                "the outcome horizon (in and after follow-up).",
+            )
+        )
     tick()
     return out

@@ -11,9 +11,31 @@ import math
 
 import pandas as pd
 
-from fupsim.report.html import Html, join, markup
+from fupsim.labels import Effect
+from fupsim.labels import effect as effect_of
+from fupsim.report.html import Html, join, markup, table
 
-__all__ = ["noninferiority_verdict", "summary_html"]
+__all__ = ["PLAUSIBILITY", "decision_html", "noninferiority_verdict", "summary_html"]
+
+PLAUSIBILITY: dict[str, str] = {
+    "qaly": (
+        "For context, published cost-effectiveness analyses of ultrasound surveillance "
+        "(PARAMETERS.md §7.6) report from about USD 2,100 per QALY (X3) to USD 171,000 per QALY "
+        "(X11, surveillance of incidental pancreatic cysts), most between about USD 30,000 and "
+        "105,000 (X1, X2, X5, X6, X8). They concern liver-cancer surveillance in cirrhosis and "
+        "an incidental-finding analogue, not intrahepatic calcification."
+    ),
+    "life_years": (
+        "For context, published surveillance analyses (PARAMETERS.md §7.6) report about "
+        "USD 1,750 to 32,400 per life-year gained (X7) and USD 13,000 (X9), in liver-cancer "
+        "surveillance, not intrahepatic calcification."
+    ),
+    "screen_detected": (
+        "No published threshold exists for a screen-detected change; choose a health effect "
+        '(analysis.effect = "qaly") for a ratio a committee can compare with its threshold.'
+    ),
+}
+"""Per ``analysis.effect``: the plausibility range of published CEAs (PARAMETERS.md §7.6)."""
 
 
 def _money(value: float, currency: str) -> str:
@@ -60,15 +82,16 @@ def noninferiority_verdict(ci_low: float, ci_high: float, margin: float) -> str:
     return "inconclusive"
 
 
-def _frontier_sentences(icer: pd.DataFrame, currency: str) -> list[Html]:
+def _frontier_sentences(icer: pd.DataFrame, currency: str, eff: Effect) -> list[Html]:
     front = icer[icer["status"] == "frontier"].sort_values("cost_per_patient")
     names = [str(n) for n in front["protocol"]]
     if len(names) == 1:
         return [
             markup(
-                "<b>{}</b> costs least and finds at least as much as every other "
+                "<b>{}</b> costs least and gives at least as many {} as every other "
                 "protocol: it is the efficient choice at any willingness to pay.",
                 names[0],
+                eff.plural,
             )
         ]
     out = []
@@ -76,8 +99,9 @@ def _frontier_sentences(icer: pd.DataFrame, currency: str) -> list[Html]:
     r1 = float(steps.iloc[0]["icer"])
     out.append(
         markup(
-            "If the service values one additional screen-detected change at less than "
+            "If the service values one additional {} at less than "
             "{}, <b>{}</b> is the efficient choice.",
+            eff.singular,
             _money(r1, currency),
             names[0],
         )
@@ -88,7 +112,7 @@ def _frontier_sentences(icer: pd.DataFrame, currency: str) -> list[Html]:
         ci = (
             ""
             if math.isnan(lo)
-            else f" (95% interval {_money(lo, currency)} to {_money(hi, currency)})"
+            else f" (95% Monte Carlo interval {_money(lo, currency)} to {_money(hi, currency)})"
         )
         upper = (
             f" and {_money(float(steps.iloc[k + 1]['icer']), currency)}"
@@ -105,8 +129,9 @@ def _frontier_sentences(icer: pd.DataFrame, currency: str) -> list[Html]:
             )
             if k + 1 < len(steps)
             else markup(
-                "At {} per additional change, <b>{}</b> is worth its extra cost over {}.",
+                "At {} per additional {}, <b>{}</b> is worth its extra cost over {}.",
                 band,
+                eff.singular,
                 row["protocol"],
                 row["compared_with"],
             )
@@ -114,7 +139,7 @@ def _frontier_sentences(icer: pd.DataFrame, currency: str) -> list[Html]:
     for _, row in icer[icer["status"] != "frontier"].iterrows():
         out.append(
             markup(
-                "<b>{}</b> is {}: another protocol, or a mix of two, finds more for the same "
+                "<b>{}</b> is {}: another protocol, or a mix of two, gives more for the same "
                 "money, so it is never the efficient choice.",
                 row["protocol"],
                 row["status"],
@@ -135,6 +160,8 @@ def summary_html(
     year: int,
     replicates: int,
     patients: int,
+    effect: Effect | None = None,
+    decision: pd.DataFrame | None = None,
 ) -> Html:
     """The summary section's body: recommendation, trade-offs against the reference, caveats.
 
@@ -151,8 +178,25 @@ def summary_html(
     noninferiority : DataFrame, optional
         ``fupsim.stats`` non-inferiority tests (``comparison``, ``conclusion``); where a
         protocol has a row there, its conclusion is used instead of the replicate interval.
+    effect : Effect, optional
+        The effect the ICERs are in (``analysis.effect``; default screen-detected changes).
+    decision : DataFrame, optional
+        ``decision.csv`` from the PSA; when given, the headline comes from it.
     """
-    parts = [markup('<p class="lead">{}</p>', join(_frontier_sentences(icer, currency), " "))]
+    eff = effect or effect_of(None)
+    key = next((k for k, v in _effects().items() if v == eff), "screen_detected")
+    head = [
+        markup(
+            '<p class="lead">Headline, in {} ({}): {}</p>',
+            eff.plural,
+            eff.ratio_unit,
+            join(_frontier_sentences(icer, currency, eff), " "),
+        ),
+        markup('<p class="note">{}</p>', PLAUSIBILITY[key]),
+    ]
+    if decision is not None and len(decision):
+        head.insert(0, decision_html(decision, currency))
+    parts = [join(head)]
     bullets = []
     found: dict[str, str] = {}
     for name in dict.fromkeys(differences["protocol"]):
@@ -226,12 +270,14 @@ def summary_html(
         )
     parts.append(
         markup(
-            '<p class="note">Costs in {} {}, discounted. Intervals come from '
-            "{} replicate{} of {:,} simulated adults and express simulation "
-            "(Monte Carlo) error only; they do not include uncertainty about the parameters, many of "
-            "which are assumptions (see the parameter table). A protocol is non-inferior when the "
-            "lower 97.5% confidence bound of its paired difference in screen detections lies above "
-            "minus the margin (fupsim.stats; see the comparison section).</p>",
+            '<p class="note">Costs in {} {}, discounted. Unless labelled "parameter uncertainty '
+            '(PSA)", intervals are 95% Monte Carlo intervals from {} replicate{} of {:,} simulated '
+            "adults, the same as in the comparison tables (paired per-patient differences; "
+            "fupsim.statistics.intervals): they express simulation error only, not uncertainty "
+            "about the parameters, many of which are assumptions (see the parameter table). A "
+            "protocol is non-inferior when the lower 97.5% confidence bound of its paired "
+            "difference in screen detections lies above minus the margin (see the comparison "
+            "section).</p>",
             currency,
             year,
             replicates,
@@ -240,3 +286,52 @@ def summary_html(
         )
     )
     return join(parts)
+
+
+def _effects() -> dict[str, Effect]:
+    from fupsim.labels import EFFECTS
+
+    return EFFECTS
+
+
+def decision_html(decision: pd.DataFrame, currency: str) -> Html:
+    """The PSA decision headline: at each willingness to pay, the preferred protocol.
+
+    Parameters
+    ----------
+    decision : DataFrame
+        ``decision.csv``: ``wtp, best_protocol, probability_cost_effective,
+        expected_net_benefit, net_benefit_p2_5, net_benefit_p97_5, evpi_per_person,
+        population_evpi``.
+    """
+    return markup(
+        "<p><b>Decision under parameter uncertainty (PSA).</b> At each willingness to pay, "
+        "the protocol with the highest expected net benefit, how often it is the best across "
+        "the PSA draws, its expected net benefit with the 2.5th–97.5th percentiles of the "
+        "draws (parameter uncertainty (PSA), not simulation error) and the expected value of "
+        "perfect information.</p>{}",
+        table(
+            decision,
+            {
+                "wtp": f"Willingness to pay ({currency} per unit of effect)",
+                "best_protocol": "Preferred protocol",
+                "probability_cost_effective": "Probability cost-effective (share of draws)",
+                "expected_net_benefit": f"Expected net benefit ({currency} per person)",
+                "net_benefit_p2_5": f"PSA 2.5th percentile ({currency} per person)",
+                "net_benefit_p97_5": f"PSA 97.5th percentile ({currency} per person)",
+                "evpi_per_person": f"EVPI ({currency} per person)",
+                "population_evpi": f"Population EVPI ({currency})",
+            },
+            caption="Decision headline: parameter uncertainty (PSA)",
+            digits={
+                "wtp": 0,
+                "expected_net_benefit": 0,
+                "net_benefit_p2_5": 0,
+                "net_benefit_p97_5": 0,
+                "evpi_per_person": 2,
+                "population_evpi": 0,
+                "probability_cost_effective": 2,
+            },
+            table_id="decision-table",
+        ),
+    )

@@ -1,10 +1,13 @@
 """Statistical comparison of a run's protocols: the tables behind ``fupsim compare``.
 
 :func:`compare` turns a :class:`~fupsim.experiment.RunResult` into a :class:`Comparison`:
-paired contrasts with McNemar and Holm (:mod:`fupsim.paired`), a GEE over all protocols,
-non-inferiority of each less intensive protocol against the reference, cumulative detection
-curves and log-rank tests (:mod:`fupsim.survival`) and the ICER table
-(:mod:`fupsim.economics`). ``docs/compare.md`` documents every column.
+paired contrasts with McNemar and Holm (:mod:`.paired`), optionally a GEE over all protocols
+(an appendix), non-inferiority of each less intensive protocol against the reference,
+cumulative detection curves since onset and log-rank tests (:mod:`.survival`), detection
+curves since the index scan (:mod:`.replicates`) and the ICER table in the scenario's effect
+(:mod:`fupsim.economics`) with delta-method intervals. Every interval follows
+:mod:`.intervals`. ``docs/compare.md`` documents every column; :func:`load_comparison` reads
+the files back.
 """
 
 from __future__ import annotations
@@ -19,23 +22,42 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from fupsim import survival
 from fupsim.economics import icer_table
+from fupsim.labels import effect as effect_of
 from fupsim.output import write_csv, write_text
-from fupsim.paired import METRICS, Paired, align, contrast_table, mean_difference
-from fupsim.rates import protocol_rates
 from fupsim.scenario import ScenarioError
+from fupsim.statistics import survival
+from fupsim.statistics.intervals import ratio_interval
+from fupsim.statistics.paired import (
+    HEALTH_METRICS,
+    METRICS,
+    Paired,
+    align,
+    contrast_table,
+    mean_difference,
+)
+from fupsim.statistics.rates import protocol_rates
+from fupsim.statistics.replicates import detection_from_index
 
 if TYPE_CHECKING:
     from fupsim.experiment import RunResult
 
-__all__ = ["NI_ALPHA", "OUTPUT_FILES", "Comparison", "compare", "gee_model", "noninferiority"]
+__all__ = [
+    "NI_ALPHA",
+    "OUTPUT_FILES",
+    "Comparison",
+    "compare",
+    "gee_model",
+    "load_comparison",
+    "noninferiority",
+]
 
 OUTPUT_FILES = (
     "comparison.csv",
     "icer.csv",
     "models.txt",
-    "detection_curves.csv",
+    "detection_curves_from_onset.csv",
+    "detection_curves_from_index.csv",
     "logrank.csv",
     "noninferiority.csv",
     "rates.csv",
@@ -209,9 +231,11 @@ class Comparison:
     table : DataFrame
         ``comparison.csv``: one row per contrast ("A vs B" = A minus B) × metric.
     icer : DataFrame
-        ``icer.csv``: protocols ordered by cost, dominance status, ICER, net monetary benefit.
+        ``icer.csv``: protocols ordered by cost, dominance status, ICER in the scenario's
+        effect with its 95% interval, net monetary benefit.
     detection_curves : DataFrame
-        ``detection_curves.csv``: cumulative screen detection per protocol (long table).
+        ``detection_curves_from_onset.csv``: cumulative screen detection per protocol by months
+        since the change began (Kaplan–Meier and Aalen–Johansen; long table).
     logrank : DataFrame
         ``logrank.csv``: log-rank tests of time to screen detection.
     models_text : str
@@ -229,6 +253,11 @@ class Comparison:
     models_text: str
     noninferiority: pd.DataFrame
     rates: pd.DataFrame = field(default_factory=pd.DataFrame)
+    detection_from_index: pd.DataFrame = field(default_factory=pd.DataFrame)
+    """``detection_curves_from_index.csv``: screen-detected share of all people followed by
+    months since the index scan (:func:`.replicates.detection_from_index`)."""
+
+    FILES = OUTPUT_FILES
 
     def summary(self) -> pd.DataFrame:
         """Readable table: one row per metric, one column per contrast, "estimate (95% CI)".
@@ -251,6 +280,34 @@ class Comparison:
             index=list(dict.fromkeys(t["metric"])), columns=list(dict.fromkeys(t["comparison"]))
         )
         return wide.reset_index().rename_axis(columns=None)
+
+    def against(self, reference: str) -> pd.DataFrame:
+        """The rows of ``comparison.csv`` that compare each protocol with ``reference``.
+
+        Returns
+        -------
+        DataFrame
+            ``protocol, reference, metric, unit, estimate, ci_low, ci_high, p_adjusted``: the
+            same numbers (and intervals) as ``comparison.csv``, reference as the second arm.
+        """
+        cols = ["protocol", "reference", "metric", "unit", "estimate", "ci_low", "ci_high"]
+        t = self.table
+        if t.empty:
+            return pd.DataFrame(columns=[*cols, "p_adjusted"])
+        parts = t["comparison"].astype(str).str.split(" vs ", n=1, expand=True)
+        fwd, rev = parts[1] == reference, parts[0] == reference
+        ahead = t[fwd].assign(protocol=parts[0][fwd], reference=reference)
+        behind = t[rev].assign(  # "reference vs X": negate, swap the limits
+            protocol=parts[1][rev],
+            reference=reference,
+            estimate=-t["estimate"][rev],
+            ci_low=-t["ci_high"][rev],
+            ci_high=-t["ci_low"][rev],
+        )
+        out = (
+            pd.concat([f for f in (ahead, behind) if len(f)]) if len(ahead) + len(behind) else ahead
+        )
+        return out[[*cols, "p_adjusted"]].reset_index(drop=True)
 
     def widest(self) -> str:
         """One sentence: the widest per-1,000 interval and the run size that would halve it."""
@@ -277,7 +334,8 @@ class Comparison:
         tables = {
             "comparison.csv": self.table,
             "icer.csv": self.icer,
-            "detection_curves.csv": self.detection_curves,
+            "detection_curves_from_onset.csv": self.detection_curves,
+            "detection_curves_from_index.csv": self.detection_from_index,
             "logrank.csv": self.logrank,
             "noninferiority.csv": self.noninferiority,
             "rates.csv": self.rates,
@@ -288,16 +346,21 @@ class Comparison:
         return out
 
 
-def _economics(p: Paired, wtp: list[float], currency: str) -> pd.DataFrame:
-    """ICER table from per-protocol means, with Monte Carlo SEs across replicates."""
+def _economics(
+    p: Paired, wtp: list[float], currency: str, effect: str, *, by_replicate: bool
+) -> pd.DataFrame:
+    """ICER table from per-protocol means in ``effect`` (an outcome column), with intervals.
+
+    Each frontier step's ICER interval is the delta method on the paired per-patient
+    differences in cost and effect (or on replicate means when ``by_replicate``), as
+    :mod:`.intervals` states. Per-protocol ``_se`` columns are across replicate means.
+    """
     counts = np.bincount(p.replicate, minlength=p.replicates)
+    out_effect = f"{effect}_per_patient"
     rows = []
     for name in p.protocols:
         row: dict[str, object] = {"protocol": name}
-        for col, out in (
-            ("cost", "cost_per_patient"),
-            ("screen_detected", "screen_detected_per_patient"),
-        ):
+        for col, out in (("cost", "cost_per_patient"), (effect, out_effect)):
             v = p.values[name][col].astype(float)
             row[out] = float(v.mean())
             per_rep = np.bincount(p.replicate, weights=v, minlength=p.replicates) / counts
@@ -306,10 +369,29 @@ def _economics(p: Paired, wtp: list[float], currency: str) -> pd.DataFrame:
             )
         rows.append(row)
     means = pd.DataFrame(rows)
-    table = icer_table(means, wtp=wtp)
-    ses = means.set_index("protocol")[["cost_per_patient_se", "screen_detected_per_patient_se"]]
+    table = icer_table(means, wtp=wtp, effect=out_effect)
+    ses = means.set_index("protocol")[["cost_per_patient_se", f"{out_effect}_se"]]
     table = table.join(ses, on="protocol")
+    lows, highs = [], []
+    for _, row in table.iterrows():
+        other = row["compared_with"]
+        if row["status"] != "frontier" or not isinstance(other, str):
+            lows.append(np.nan)
+            highs.append(np.nan)
+            continue
+        this = str(row["protocol"])
+        dc = p.values[this]["cost"].astype(float) - p.values[other]["cost"]
+        de = p.values[this][effect].astype(float) - p.values[other][effect]
+        if by_replicate and p.replicates >= 2:
+            dc = np.bincount(p.replicate, weights=dc, minlength=p.replicates) / counts
+            de = np.bincount(p.replicate, weights=de, minlength=p.replicates) / counts
+        _, _, lo, hi = ratio_interval(np.asarray(dc), np.asarray(de))
+        lows.append(lo)
+        highs.append(hi)
+    table["icer_ci_low"] = lows
+    table["icer_ci_high"] = highs
     table.insert(1, "currency", currency)
+    table.insert(2, "effect", effect)
     return table
 
 
@@ -344,21 +426,23 @@ def _text(frame: pd.DataFrame, empty: str) -> str:
     return frame.to_string(index=False) if len(frame) else f"({empty})"
 
 
-def compare(result: RunResult, *, gee_patients: int = 20_000) -> Comparison:
+def compare(result: RunResult, *, gee: bool = True, gee_patients: int = 20_000) -> Comparison:
     """Compare every protocol of a run: paired contrasts, non-inferiority, curves, ICERs.
 
     Parameters
     ----------
     result : RunResult
         A run (``fupsim.run`` or ``fupsim.load_run``) with its per-patient outcomes.
+    gee : bool
+        Fit the appendix GEE (a few seconds on a large run); without it ``models.txt`` says
+        it was not fitted.
     gee_patients : int
         Most paired patients the appendix GEE is fitted on (a seeded subsample beyond it).
 
     Returns
     -------
     Comparison
-        Tables for ``comparison.csv``, ``icer.csv``, ``detection_curves.csv``,
-        ``logrank.csv``, ``noninferiority.csv`` and the text of ``models.txt``.
+        The tables of :data:`OUTPUT_FILES` and the text of ``models.txt``.
     """
     sc = result.scenario
     names = list(sc.protocol_names)
@@ -368,8 +452,12 @@ def compare(result: RunResult, *, gee_patients: int = 20_000) -> Comparison:
             f"analysis.reference_protocol {ref!r}: not a protocol of the run ({names})"
         )
     order = [ref, *(n for n in names if n != ref)]
+    eff = effect_of(getattr(sc.analysis, "effect", None)).outcome
+    if eff not in result.outcomes.columns:
+        eff = "screen_detected"  # a run without health outcomes
+    metrics = METRICS + tuple(m for m in HEALTH_METRICS if m[1] in result.outcomes.columns)
     columns = list(
-        dict.fromkeys([c for _, c, _, _ in METRICS] + list(survival.NEEDED) + ["n_missed"])
+        dict.fromkeys([c for _, c, _, _ in metrics] + list(survival.NEEDED) + ["n_missed", eff])
     )
     p = align(result.outcomes, order, columns)
     if p.n == 0:
@@ -378,17 +466,23 @@ def compare(result: RunResult, *, gee_patients: int = 20_000) -> Comparison:
     currency = f"{sc.costs.currency} {sc.costs.year}"
     patients = round(p.n / max(p.replicates, 1))
     coupled = getattr(sc, "capacity", None) is not None  # a shared service: patients interact
-    table = contrast_table(p, pairs, currency=currency, patients=patients, by_replicate=coupled)
+    table = contrast_table(
+        p, pairs, currency=currency, patients=patients, by_replicate=coupled, metrics=metrics
+    )
     margin = sc.analysis.noninferiority_margin_per_1000
     ni = noninferiority(p, ref, _less_intensive(p, ref), margin, by_replicate=coupled)
-    icer = _economics(p, list(sc.analysis.willingness_to_pay), currency)
+    icer = _economics(p, list(sc.analysis.willingness_to_pay), currency, eff, by_replicate=coupled)
     horizon = sc.simulation.horizon_months
     changed = p.values[ref]["progressive"].astype(bool)  # latent truth, shared by every arm
     arms = {n: p.arm(n, survival.NEEDED, changed) for n in order}
     curves = survival.detection_curves(arms, horizon)
     lr = survival.logrank(arms, horizon, ref)
     seed = int(result.manifest.get("seed", sc.simulation.seed))
-    gee_text, _ = gee_model(p, max_patients=gee_patients, seed=seed)
+    gee_text = (
+        gee_model(p, max_patients=gee_patients, seed=seed)[0]
+        if gee
+        else "GEE: not fitted (opt-in: fupsim report --gee, or compare(result, gee=True)).\n"
+    )
     models = (
         f"fupsim compare: {p.replicates} replicate(s) x {patients:,} patients x {len(order)} "
         f"protocols; reference {ref!r}; costs in {currency}.\n\n{gee_text}\n"
@@ -398,4 +492,38 @@ def compare(result: RunResult, *, gee_patients: int = 20_000) -> Comparison:
         f"\nLog-rank tests of time to screen detection:\n{_text(lr, 'a single protocol')}\n"
     )
     rates = protocol_rates(result.outcomes, order)
-    return Comparison(table, icer, curves, lr, models, ni, rates)
+    from_index = detection_from_index(result.outcomes, horizon, protocols=order)
+    return Comparison(table, icer, curves, lr, models, ni, rates, from_index)
+
+
+def load_comparison(folder: str | Path) -> Comparison:
+    """Read the files :meth:`Comparison.write` wrote into ``folder``.
+
+    Raises
+    ------
+    ScenarioError
+        When a file of :data:`OUTPUT_FILES` is missing (the folder holds no comparison).
+    """
+    folder = Path(folder)
+    missing = [n for n in OUTPUT_FILES if not (folder / n).is_file()]
+    if missing:
+        raise ScenarioError(
+            f"{folder / missing[0]}: missing; run 'fupsim compare {folder}' to write the comparison"
+        )
+
+    def read(name: str) -> pd.DataFrame:
+        try:
+            return pd.read_csv(folder / name)
+        except pd.errors.EmptyDataError:
+            return pd.DataFrame()
+
+    return Comparison(
+        table=read("comparison.csv"),
+        icer=read("icer.csv"),
+        detection_curves=read("detection_curves_from_onset.csv"),
+        logrank=read("logrank.csv"),
+        models_text=(folder / "models.txt").read_text(encoding="utf-8"),
+        noninferiority=read("noninferiority.csv"),
+        rates=read("rates.csv"),
+        detection_from_index=read("detection_curves_from_index.csv"),
+    )

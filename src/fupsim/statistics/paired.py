@@ -23,10 +23,12 @@ from scipy import stats as sps
 from statsmodels.stats.contingency_tables import mcnemar
 from statsmodels.stats.multitest import multipletests
 
+from fupsim.labels import unit
 from fupsim.scenario import ScenarioError
 
 __all__ = [
     "CONTRAST_COLUMNS",
+    "HEALTH_METRICS",
     "METRICS",
     "Paired",
     "align",
@@ -45,6 +47,15 @@ METRICS: tuple[tuple[str, str, str, float], ...] = (
     ("ct_per_patient", "n_ct", "mean", 1.0),
     ("cost_per_patient", "cost", "mean", 1.0),
     ("mean_delay_months", "delay_months", "ratio", 1.0),
+)
+HEALTH_METRICS: tuple[tuple[str, str, str, float], ...] = (
+    # compared when the run has health outcomes (fupsim.health)
+    ("qalys_per_patient", "qalys", "mean", 1.0),
+    ("life_years_per_patient", "life_years", "mean", 1.0),
+    ("deaths_per_1000", "change_deaths", "mean", 1000.0),
+    ("late_presentations_per_1000", "late_presentations", "mean", 1000.0),
+    ("false_diagnoses_per_1000", "false_diagnosis", "binary", 1000.0),
+    ("radiation_cancers_per_100000", "radiation_cancers", "mean", 100_000.0),
 )
 CONTRAST_COLUMNS = (
     "comparison",
@@ -314,13 +325,7 @@ def _by_replicate(res: dict[str, object], reps: int) -> dict[str, object]:
 
 
 def _unit(metric: str, currency: str) -> str:
-    if metric.endswith("_per_1000"):
-        return "per 1,000 patients"
-    if metric == "cost_per_patient":
-        return f"{currency} per patient"
-    if metric == "mean_delay_months":
-        return "months"
-    return "per patient"
+    return unit(metric, currency) or "per person"
 
 
 def contrast_table(
@@ -330,6 +335,7 @@ def contrast_table(
     currency: str = "",
     patients: int = 0,
     by_replicate: bool = False,
+    metrics: Sequence[tuple[str, str, str, float]] = METRICS,
 ) -> pd.DataFrame:
     """Every contrast × metric with paired estimate, 95% CI, p-value and Holm-adjusted p-value.
 
@@ -347,6 +353,9 @@ def contrast_table(
         Take intervals and p-values from the spread of replicate means (t, R - 1 df) instead
         of from independent patients: right when patients of a replicate interact (a shared
         scanner capacity). Needs two or more replicates; ignored otherwise.
+    metrics : sequence
+        ``(metric, outcome column, kind, scale)`` rows (default :data:`METRICS`; add
+        :data:`HEALTH_METRICS` when the run has health outcomes).
 
     Returns
     -------
@@ -366,7 +375,7 @@ def contrast_table(
         to_patients = math.ceil(need / max(p.replicates, 1)) if need else 0
         to_reps = math.ceil(need / per_rep) if need else 0
     rows = []
-    for metric, column, kind, scale in METRICS:
+    for metric, column, kind, scale in metrics:
         for a, b in pairs:
             res = _row(p, a, b, column, kind, scale)
             if by_replicate:

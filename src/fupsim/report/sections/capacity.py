@@ -3,15 +3,14 @@
 A plug-in section (see :mod:`fupsim.report.sections`). When the report folder holds the
 weekly service table ``capacity.csv`` (a run of a scenario with ``[capacity]``),
 :func:`render` draws utilisation, waits and queue over service time, tabulates the service
-metrics per protocol, and compares the mean detection delay with the service's slots against
-the same people, arrivals and clinic days with unlimited slots (a second run with the
-manifest's seed, replicates and patients; its table is kept as
-``tables/capacity_delay.csv``). Returns None when ``capacity.csv`` is absent.
+metrics per protocol, and, when the folder holds ``capacity_limits.csv`` (written before
+rendering by :func:`fupsim.pipeline.capacity_step`), compares the mean detection delay with
+the service's slots against the same people with unlimited slots. It only reads files.
+Returns None when ``capacity.csv`` is absent.
 """
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -19,17 +18,16 @@ from typing import Any
 
 import pandas as pd
 
-from fupsim.experiment import run
 from fupsim.metrics import CAPACITY_SUMMARY_COLUMNS
 from fupsim.plots.capacity import plot_delay_with_limits, plot_queue, plot_utilisation, plot_waits
 from fupsim.plots.style import protocol_colors
+from fupsim.report.figures import DPI
 from fupsim.report.html import Html, join, markup
-from fupsim.scenario import scenario_from_dict, with_overrides
 
-__all__ = ["UNLIMITED_SLOTS", "delay_with_and_without_limits", "render"]
+__all__ = ["LIMITS_FILE", "render"]
 
-UNLIMITED_SLOTS = 10**7
-"""Slots per clinic day that stand for "no limit" in the comparison run."""
+LIMITS_FILE = "capacity_limits.csv"
+"""Detection with and without the slot limit (``fupsim.pipeline.capacity_limits``)."""
 
 
 def _cell(value: Any, digits: int) -> Html:
@@ -62,7 +60,7 @@ def _figure(
     colors = protocol_colors(list(dict.fromkeys(data["protocol"])))
     plot(data, ax=fig.subplots(), colors=colors)
     figures_dir.mkdir(parents=True, exist_ok=True)
-    fig.savefig(figures_dir / f"{name}.png", dpi=110)
+    fig.savefig(figures_dir / f"{name}.png", dpi=DPI, metadata={"Software": None})
     return markup(
         '<figure><img src="figures/{}.png" alt="{}"><figcaption>{}</figcaption></figure>',
         name,
@@ -71,62 +69,14 @@ def _figure(
     )
 
 
-def delay_with_and_without_limits(report_dir: Path) -> pd.DataFrame:
-    """Mean detection delay per protocol with the run's slots and with unlimited slots.
-
-    Both are run again from the scenario, seed, replicates and patients recorded in the
-    folder's ``manifest.json``; the unlimited one has ``capacity.slots_per_day`` set to
-    :data:`UNLIMITED_SLOTS`, no other services' scans and no escalation, so the same people
-    arrive on the same days and only waiting for a slot differs. (Both are rerun, rather than
-    reading ``summary.csv``, so the pair is drawn from exactly the same scenario object.)
-
-    Returns
-    -------
-    DataFrame
-        ``protocol``, ``mean_delay_months_unlimited``, ``mean_delay_months_with_limits``
-        (months), ``screen_detected_per_1000_unlimited``, ``screen_detected_per_1000_with_limits``.
-    """
-    manifest = json.loads((report_dir / "manifest.json").read_text())
-    scenario = scenario_from_dict(manifest["scenario"])
-    unlimited = {
-        "capacity.slots_per_day": UNLIMITED_SLOTS,
-        "capacity.background_scans_per_day": 0.0,
-        "capacity.max_wait_days": None,
-    }
-    cols = ["protocol", "mean_delay_months", "screen_detected_per_1000"]
-    tables = []
-    for variant in (with_overrides(scenario, unlimited), scenario):
-        result = run(
-            variant,
-            seed=manifest.get("seed"),
-            replications=manifest.get("replications"),
-            patients=manifest.get("patients"),
-            events=False,
-            progress=False,
-        )
-        tables.append(result.summary()[cols])
-    table = tables[0].merge(tables[1], on="protocol", suffixes=("_unlimited", "_with_limits"))
-    return table[
-        [
-            "protocol",
-            "mean_delay_months_unlimited",
-            "mean_delay_months_with_limits",
-            "screen_detected_per_1000_unlimited",
-            "screen_detected_per_1000_with_limits",
-        ]
-    ]
-
-
 def render(report_dir: Path, figures_dir: Path) -> Html | None:
     """HTML of the capacity section, or None when ``capacity.csv`` is not in ``report_dir``."""
     if not (report_dir / "capacity.csv").is_file():
         return None
     calendar = pd.read_csv(report_dir / "capacity.csv")
     summary = pd.read_csv(report_dir / "summary.csv")
-    delays = delay_with_and_without_limits(report_dir)
-    tables = report_dir / "tables"
-    tables.mkdir(exist_ok=True)
-    delays.to_csv(tables / "capacity_delay.csv", index=False, float_format="%.10g")
+    limits = report_dir / LIMITS_FILE
+    delays = pd.read_csv(limits) if limits.is_file() else None
     metrics = {"protocol": "protocol"} | {
         c: c.replace("_", " ") for c in CAPACITY_SUMMARY_COLUMNS if c in summary.columns
     }
@@ -162,24 +112,27 @@ def render(report_dir: Path, figures_dir: Path) -> Html | None:
             "capacity_queue",
             "People still waiting after each clinic day (weekly mean)",
         ),
-        _figure(
-            plot_delay_with_limits,
-            delays,
-            figures_dir,
-            "capacity_delay",
-            "Mean onset-to-diagnosis delay with unlimited slots and with the service's slots",
-        ),
-        _table(
-            delays,
-            {
-                "protocol": "protocol",
-                "mean_delay_months_unlimited": "delay, unlimited slots (months)",
-                "mean_delay_months_with_limits": "delay, service slots (months)",
-                "screen_detected_per_1000_unlimited": "screen-detected /1000, unlimited",
-                "screen_detected_per_1000_with_limits": "screen-detected /1000, service slots",
-            },
-            "Detection with and without the slot limit (same people, arrivals and clinic days)",
-        ),
-        markup("</section>"),
     ]
+    if delays is not None:
+        parts += [
+            _figure(
+                plot_delay_with_limits,
+                delays,
+                figures_dir,
+                "capacity_delay",
+                "Mean onset-to-diagnosis delay with unlimited slots and with the service's slots",
+            ),
+            _table(
+                delays,
+                {
+                    "protocol": "protocol",
+                    "mean_delay_months_unlimited": "delay, unlimited slots (months)",
+                    "mean_delay_months_with_limits": "delay, service slots (months)",
+                    "screen_detected_per_1000_unlimited": "screen-detected /1000, unlimited",
+                    "screen_detected_per_1000_with_limits": "screen-detected /1000, service slots",
+                },
+                "Detection with and without the slot limit (same people, arrivals and clinic days)",
+            ),
+        ]
+    parts.append(markup("</section>"))
     return join(parts, "\n")

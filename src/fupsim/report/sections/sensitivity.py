@@ -23,6 +23,7 @@ from fupsim.plots.sensitivity import (
     plot_sobol,
     plot_tornado,
 )
+from fupsim.report.figures import DPI
 from fupsim.report.html import Html, join, markup
 from fupsim.report.sections.uncertainty import provenance
 
@@ -72,7 +73,7 @@ def _figure(
     fig = Figure(figsize=kw.pop("figsize", (7.5, 4.8)), layout="constrained")
     plot(data, ax=fig.subplots(), **kw)
     figures_dir.mkdir(parents=True, exist_ok=True)
-    fig.savefig(figures_dir / f"{name}.png", dpi=110)
+    fig.savefig(figures_dir / f"{name}.png", dpi=DPI, metadata={"Software": None})
     return markup(
         '<figure><img src="figures/{}.png" alt="{}"><figcaption>{}</figcaption></figure>',
         name,

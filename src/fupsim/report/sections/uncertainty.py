@@ -68,7 +68,7 @@ def provenance(report_dir: Path, manifest_name: str, what: str) -> tuple[bool, H
             manifest_name,
         )
     if run is None:
-        return False, Html()
+        return False, markup("")
     notes = []
     a, b = mine.get("scenario_sha256"), run.get("scenario_sha256")
     other = bool(a and b and a != b)

@@ -195,7 +195,7 @@ def summary_html(
         markup('<p class="note">{}</p>', PLAUSIBILITY[key]),
     ]
     if decision is not None and len(decision):
-        head.insert(0, decision_html(decision, currency))
+        head.insert(0, decision_html(decision, currency, eff.singular))
     parts = [join(head)]
     bullets = []
     found: dict[str, str] = {}
@@ -250,12 +250,15 @@ def summary_html(
                 margin_per_1000,
             )
         )
-    lead = markup("<b>In short:</b> {}. ", join(short, "; ")) if short else markup("")
-    if (icer["status"] == "frontier").sum() > 1:
-        lead += "The efficient choice depends on what an additional screen-detected change is "
-        lead += "worth to the service:"
-    if lead:
-        parts.insert(0, markup("<p>{}</p>", lead))
+    if short:
+        # Yield is a secondary view once the effect is QALYs or life-years: it comes after the
+        # headline and says what it counts.
+        label = "In short" if key == "screen_detected" else "On yield alone (screen detections)"
+        lead = markup("<b>{}:</b> {}. ", label, join(short, "; "))
+        if key == "screen_detected" and (icer["status"] == "frontier").sum() > 1:
+            lead += "The efficient choice depends on what an additional screen-detected change "
+            lead += "is worth to the service."
+        parts.append(markup("<p>{}</p>", lead))
     ref = summary.set_index("protocol").loc[reference]
     if bullets:
         parts.append(
@@ -294,7 +297,7 @@ def _effects() -> dict[str, Effect]:
     return EFFECTS
 
 
-def decision_html(decision: pd.DataFrame, currency: str) -> Html:
+def decision_html(decision: pd.DataFrame, currency: str, unit: str = "unit of effect") -> Html:
     """The PSA decision headline: at each willingness to pay, the preferred protocol.
 
     Parameters
@@ -309,11 +312,13 @@ def decision_html(decision: pd.DataFrame, currency: str) -> Html:
         "the protocol with the highest expected net benefit, how often it is the best across "
         "the PSA draws, its expected net benefit with the 2.5th–97.5th percentiles of the "
         "draws (parameter uncertainty (PSA), not simulation error) and the expected value of "
-        "perfect information.</p>{}",
+        "perfect information. Net benefit is willingness to pay × lifetime effect − cost, per "
+        "person (absolute, so every protocol's figure is large; differences between protocols "
+        "are what matter).</p>{}",
         table(
             decision,
             {
-                "wtp": f"Willingness to pay ({currency} per unit of effect)",
+                "wtp": f"Willingness to pay ({currency} per {unit})",
                 "best_protocol": "Preferred protocol",
                 "probability_cost_effective": "Probability cost-effective (share of draws)",
                 "expected_net_benefit": f"Expected net benefit ({currency} per person)",

@@ -37,8 +37,9 @@ __all__ = [
 MAX_WORK = 5e9
 """Most weighted scheduled visits one command may ask for (about 1.5 hours on one core at
 the measured ~1 million visits per second, events kept)."""
-LARGE_WORK = 1e8
-"""Above this the estimate is printed to stderr before the work starts (about a minute)."""
+LARGE_WORK = 5e8
+"""Above this the estimate is printed to stderr before the work starts (several minutes; the
+default PSA of `fupsim report`, about 2 x 10^8, stays below it)."""
 MAX_REPLICATE_CELLS = 2.5e8
 """Most people × visit days in one replicate (six float32 draws each: about 6 GB)."""
 CAPACITY_WEIGHT = 10.0

@@ -198,3 +198,34 @@ def test_a_manifest_from_another_run_is_refused(
     assert "does not belong" in capsys.readouterr().err
     summary = pd.read_csv(b / "summary.csv")
     assert len(summary) > 0
+
+
+def test_a_point_file_missing_a_column_is_simulated_again(
+    baseline_path: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "sweep"
+    argv = [
+        "sweep",
+        str(baseline_path),
+        "--out",
+        str(out),
+        "--vary",
+        "ultrasound.specificity=0.9,0.95",
+        "--patients",
+        "200",
+        "--replications",
+        "1",
+        "--workers",
+        "1",
+        "--quiet",
+    ]
+    assert main(argv) == 0
+    first = pd.read_csv(out / "sweep.csv")
+    point = sorted((out / "points").glob("*/*.json"))[0]
+    record = json.loads(point.read_text())
+    record["columns"].remove("cost_per_patient")  # parses, but lacks a column
+    del record["data"]["cost_per_patient"]
+    point.write_text(json.dumps(record))
+    assert main(argv) == 0
+    pd.testing.assert_frame_equal(pd.read_csv(out / "sweep.csv"), first)
+    assert "cost_per_patient" in json.loads(point.read_text())["columns"]

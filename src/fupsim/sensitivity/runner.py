@@ -25,9 +25,12 @@ import pandas as pd
 
 from fupsim.errors import ParameterError
 from fupsim.experiment import map_tasks, run_replicate
-from fupsim.metrics import summarise
+from fupsim.metrics import SUMMARY_COLUMNS, summarise
 from fupsim.scenario import Scenario
 from fupsim.sensitivity.store import PointStore, decode_summary, encode_summary, point_key
+
+REQUIRED_COLUMNS = frozenset(["protocol", *SUMMARY_COLUMNS])
+"""Columns a stored point must hold to be reused; one that lacks any is simulated again."""
 
 __all__ = ["PointRun", "PointSize", "run_points", "simulate_point"]
 
@@ -165,8 +168,8 @@ def run_points(
         if key in todo or key in loaded:
             continue
         frame = store.load(key)
-        if frame is None:
-            todo[key] = scenario
+        if frame is None or not REQUIRED_COLUMNS.issubset(frame.columns):
+            todo[key] = scenario  # absent, unreadable, or a point file missing a column
         else:
             loaded[key] = frame
     spent_reading = time.perf_counter() - t0

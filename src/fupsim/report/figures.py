@@ -134,12 +134,19 @@ def write_figures(
     pc.plot_lobe(people, ax=ax[0, 2], expected=sc.cohort.lobe.model_dump())
     pc.plot_foci(people, ax=ax[1, 0], multiple_share=sc.cohort.multiple_foci_share)
     pc.plot_causes(people, ax=ax[1, 1], expected=sc.cohort.causes)
-    if sc.prenatal.screened > 0:
+    in_outcomes = bool((people["stream"].astype(str) == "prenatal").any())
+    if in_outcomes and sc.prenatal.screened > 0:
         pc.plot_prenatal(people, ax=ax[1, 2], screened=sc.prenatal.screened, article_rate=0.00057)
-    else:
+    else:  # infants follow their own pathway (infants.csv), or there is no prenatal stream
         ax[1, 2].set_axis_off()
         ax[1, 2].text(
-            0.5, 0.5, "no prenatal stream\n(prenatal.screened = 0)", ha="center", va="center"
+            0.5,
+            0.5,
+            "infants: their own pathway\n(see 'Who is followed')"
+            if sc.prenatal.pregnancies(1000) or sc.prenatal.screened
+            else "no prenatal stream",
+            ha="center",
+            va="center",
         )
     _save(fig, figures_dir / "cohort.png")
     out.append(

@@ -210,8 +210,10 @@ def methods_html(scenario: Scenario, manifest: dict[str, Any], summary: pd.DataF
             "Population (CHEERS 7)",
             f"{patients:,} simulated adults with an incidental intrahepatic calcification per replicate"
             + (
-                f", plus fetal findings from {scenario.prenatal.screened:,} scanned pregnancies"
-                if scenario.prenatal.screened
+                f" who enter the index work-up, plus the infants of fetal findings from "
+                f"{scenario.prenatal.pregnancies(patients):,} scanned pregnancies (their own "
+                "pathway, reported apart)"
+                if scenario.prenatal.pregnancies(patients)
                 else ""
             )
             + f". Scenario: {scenario.meta.description}",

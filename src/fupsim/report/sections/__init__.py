@@ -31,6 +31,7 @@ ORDER: tuple[str, ...] = (
     "methods",
     "parameters",
     "cohort",
+    "pathways",
     "results",
     "health",
     "comparison",

@@ -84,6 +84,18 @@ def _run(args: argparse.Namespace) -> int:
             f"capacity: {args.scenario!r} has no [capacity] block "
             "(add one, e.g. slots_per_day and new_patients_per_year; see scenarios/capacity.toml)"
         )
+    from fupsim.scenario import check_workload, workload
+
+    # the slot search simulates each protocol about a dozen times (doubling, then bisection)
+    check_workload(
+        workload(
+            scenario,
+            points=12 * len(scenario.protocol_names),
+            replications=args.replications,
+            patients=args.patients,
+        ),
+        "--patients/--replications (default simulation.patients/replications)",
+    )
     started = time.perf_counter()
     rows = []
     for protocol in scenario.protocol_names:

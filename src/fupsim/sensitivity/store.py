@@ -33,7 +33,8 @@ from fupsim.scenario import Scenario
 __all__ = ["NOT_HASHED", "PointStore", "point_key"]
 
 NOT_HASHED = ("meta", "analysis", "uncertainty", "sweep")
-"""Scenario blocks that do not affect a point's summary and are left out of its key."""
+"""Scenario blocks that do not affect a point's summary and are left out of its key (except
+``analysis.outcome_horizon_years``, which does and is kept)."""
 
 
 def _version() -> str:
@@ -59,7 +60,10 @@ def point_key(scenario: Scenario, *, seed: int, replications: int, patients: int
     str
         64 hexadecimal characters.
     """
-    params = {k: v for k, v in scenario.resolved().items() if k not in NOT_HASHED}
+    resolved = scenario.resolved()
+    params = {k: v for k, v in resolved.items() if k not in NOT_HASHED}
+    # the outcome horizon changes lifetime QALYs and costs, so it belongs to the key
+    params["outcome_horizon_years"] = (resolved.get("analysis") or {}).get("outcome_horizon_years")
     payload = {
         "parameters": params,
         "seed": int(seed),

@@ -25,6 +25,7 @@ __all__ = [
     "OPTIONS",
     "add_execution_args",
     "add_force_arg",
+    "add_parallel_args",
     "add_scenario_args",
     "interrupted",
     "non_negative_int",
@@ -123,6 +124,20 @@ def add_scenario_args(p: argparse.ArgumentParser) -> None:
     )
 
 
+def add_parallel_args(p: argparse.ArgumentParser) -> None:
+    """--workers, --scheduler and --quiet: where the work runs and whether it shows progress."""
+    p.add_argument(
+        "--workers", type=positive_int, help="local worker processes (default: all cores)"
+    )
+    p.add_argument(
+        "--scheduler",
+        type=scheduler_address,
+        metavar="ADDRESS",
+        help="run on a running Dask distributed scheduler, e.g. tcp://127.0.0.1:8786",
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress bar or table")
+
+
 def add_execution_args(p: argparse.ArgumentParser, *, replications: bool = True) -> None:
     """--seed, --replications, --patients, --workers, --scheduler, --quiet."""
     p.add_argument(
@@ -137,16 +152,7 @@ def add_execution_args(p: argparse.ArgumentParser, *, replications: bool = True)
     p.add_argument(
         "--patients", type=positive_int, help="adults per replicate (default: simulation.patients)"
     )
-    p.add_argument(
-        "--workers", type=positive_int, help="local worker processes (default: all cores)"
-    )
-    p.add_argument(
-        "--scheduler",
-        type=scheduler_address,
-        metavar="ADDRESS",
-        help="run on a Dask distributed scheduler, e.g. tcp://127.0.0.1:8786",
-    )
-    p.add_argument("--quiet", action="store_true", help="no progress bar or table")
+    add_parallel_args(p)
 
 
 def scenario_from_args(args: argparse.Namespace) -> Scenario:

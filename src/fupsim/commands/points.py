@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 from fupsim.commands.common import (
     add_force_arg,
+    add_parallel_args,
     add_scenario_args,
     interrupted,
     non_negative_int,
     positive_int,
     scenario_from_args,
-    scheduler_address,
     show_progress,
 )
 from fupsim.errors import ParameterError
@@ -75,16 +75,7 @@ def add_point_args(p: argparse.ArgumentParser) -> None:
         type=positive_int,
         help="adults per replicate per point (default: sweep.patients, else 2,000)",
     )
-    p.add_argument(
-        "--workers", type=positive_int, help="local worker processes (default: all cores)"
-    )
-    p.add_argument(
-        "--scheduler",
-        type=scheduler_address,
-        metavar="ADDRESS",
-        help="run on a running Dask distributed scheduler, e.g. tcp://127.0.0.1:8786",
-    )
-    p.add_argument("--quiet", action="store_true", help="no progress bar or table")
+    add_parallel_args(p)
     add_force_arg(p)
 
 

@@ -173,6 +173,7 @@ def test_cli_set_currency_script_is_escaped(tmp_path: Path) -> None:
     argv = [
         "report", str(BASELINE), "--out", str(out), "--patients", "300", "--replications", "2",
         "--seed", "3", "--workers", "1", "--quiet", "--no-validation",
+        "--psa-draws", "20", "--psa-patients", "200",  # a small PSA: its section is checked too
         "--set", f'costs.currency="{payload}"',
     ]  # fmt: skip
     assert main(argv) == 0

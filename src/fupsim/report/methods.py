@@ -224,15 +224,32 @@ def methods_html(scenario: Scenario, manifest: dict[str, Any], summary: pd.DataF
             "Health-care payer: ultrasound scans, clinic visits, CT work-ups and treatment of relevant "
             "changes (early after screen detection, late after clinical presentation).",
         ),
-        ("Time horizon (CHEERS 11)", f"{sim.horizon_months:g} months from the index scan"),
+        (
+            "Time horizon (CHEERS 11)",
+            f"Scans: each protocol's own duration (at most {sim.horizon_months:g} months from the "
+            "index scan). Outcomes: "
+            + (
+                "lifetime (life table)"
+                if scenario.analysis.outcome_horizon_years == "lifetime"
+                else f"{scenario.analysis.outcome_horizon_years:g} years"
+            )
+            + ", so changes still latent when follow-up ends present later and count",
+        ),
         (
             "Discount rate (CHEERS 12)",
-            f"{costs.discount_rate:.1%} per year for costs, applied continuously in time",
+            f"{costs.discount_rate:.1%} per year for costs and "
+            f"{scenario.health.discount_rate:.1%} for health effects, applied continuously in time",
         ),
         (
             "Outcome (CHEERS 13)",
-            "Relevant changes found by a scheduled scan (screen-detected) per person; also interval "
-            "cases, changes undetected at the horizon, detection delay and lead time",
+            "Decision outcome: "
+            + {"qaly": "QALYs", "life_years": "life-years"}.get(
+                scenario.analysis.effect, "screen-detected changes"
+            )
+            + " "
+            "(analysis.effect), lifetime and discounted; also screen-detected changes, late "
+            "presentations, deaths, false-positive work-ups, false diagnoses, CT radiation, "
+            "detection delay and lead time",
         ),
         ("Currency and price year (CHEERS 16)", f"{costs.currency} {costs.year}"),
         (

@@ -51,7 +51,7 @@ def _flow(pathways: pd.DataFrame, currency: str) -> Html:
         {
             "pathway": "Pathway after the index work-up",
             "people": "People per replicate (mean)",
-            "share_of_adults": "Share of adults",
+            "share_of_adults": "Share of adults (fraction of those simulated)",
             "cost_per_person": f"Cost per person ({currency}, discounted)",
             "qalys_per_person": "Lifetime QALYs per person (discounted)",
             "deaths": "Deaths per replicate (mean)",

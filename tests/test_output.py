@@ -229,3 +229,36 @@ def test_a_point_file_missing_a_column_is_simulated_again(
     assert main(argv) == 0
     pd.testing.assert_frame_equal(pd.read_csv(out / "sweep.csv"), first)
     assert "cost_per_patient" in json.loads(point.read_text())["columns"]
+
+
+def test_a_notebook_write_gives_the_folder_the_cli_writes(
+    baseline_path: Path, tmp_path: Path
+) -> None:
+    import hashlib
+
+    import fupsim
+
+    cli, nb = tmp_path / "cli", tmp_path / "notebook"
+    assert main(["run", str(baseline_path), "--out", str(cli), "--seed", "4", *TINY]) == 0
+    scenario = fupsim.load_scenario(baseline_path)
+    fupsim.run(scenario, seed=4, replications=2, patients=300, workers=1).write(nb)
+    assert sorted(p.name for p in cli.iterdir()) == sorted(p.name for p in nb.iterdir())
+    for f in sorted(cli.iterdir()):
+        if f.name == "manifest.json":  # command line and wall time differ by design
+            a, b = json.loads(f.read_text()), json.loads((nb / f.name).read_text())
+            for key in ("scenario_sha256", "seed", "replications", "patients", "protocols"):
+                assert a[key] == b[key], key
+            continue
+        digest = [hashlib.sha256(p.read_bytes()).hexdigest() for p in (f, nb / f.name)]
+        assert digest[0] == digest[1], f.name
+
+
+def test_validate_checks_writes_the_validation_table(tmp_path: Path, capsys) -> None:
+    assert main(["validate", "--checks"]) == 2  # no --out: refused, nothing written
+    assert "--out" in capsys.readouterr().err
+    out = tmp_path / "checks"
+    assert main(["validate", "--checks", "--out", str(out)]) == 0
+    table = pd.read_csv(out / "validation.csv")
+    # each row states its own tolerance and whether the simulation met it
+    assert len(table) >= 8
+    assert ((table["z"].abs() <= table["tolerance_se"]) == table["passed"]).all()

@@ -16,7 +16,8 @@ def register(sub: Any) -> None:
         "validate",
         help="check a scenario and print its resolved parameters",
         description="Check a scenario file (and any --set overrides) and print every resolved "
-        "parameter with its one-way range, PSA distribution, source and confidence code. Writes nothing.",
+        "parameter with its one-way range, PSA distribution, source and confidence code. Writes "
+        "nothing, except with --checks: the closed-form validation table into --out.",
     )
     p.add_argument("scenario", metavar="SCENARIO", nargs="?", help="scenario file (.toml)")
     p.add_argument(
@@ -29,6 +30,18 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--schema", action="store_true", help="print the scenario JSON schema instead")
     p.add_argument("--json", action="store_true", help="print the resolved scenario as JSON")
+    p.add_argument(
+        "--checks",
+        action="store_true",
+        help="instead, simulate the closed-form validation checks (PARAMETERS.md §4; about 2 s) "
+        "and write validation.csv into --out",
+    )
+    p.add_argument("--out", metavar="DIR", help="output folder for --checks")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="with --checks: write into an existing folder holding files fupsim did not write",
+    )
     p.set_defaults(func=_run)
 
 
@@ -45,6 +58,16 @@ def _run(args: argparse.Namespace) -> int:
     if args.schema:
         print(json.dumps(Scenario.model_json_schema(by_alias=True), indent=2))
         return 0
+    if args.checks:
+        if not args.out:
+            raise ScenarioError("--checks: give --out DIR for validation.csv")
+        from fupsim.pipeline import write_validation
+
+        out = write_validation(args.out, force=args.force)
+        print(f"wrote {out}/validation.csv")
+        return 0
+    if args.out:
+        raise ScenarioError(f"--out {args.out!r}: only with --checks (validate writes nothing)")
     if not args.scenario:
         raise ScenarioError("SCENARIO: missing; give a .toml scenario file (or --schema)")
     scenario = scenario_from_args(args)

@@ -224,3 +224,18 @@ def test_bad_design_input_exits_2_and_writes_nothing(
     err = capsys.readouterr().err
     assert field in err and len(err.strip().splitlines()) == 1
     assert not out.exists()
+
+
+def test_summary_sentence_names_the_best_designed_schedule(
+    small: tuple[fupsim.DesignResult, Path], tmp_path: Path
+) -> None:
+    res, out = small
+    assert section.summary_sentence(tmp_path) is None  # no design result: nothing added
+    html = section.summary_sentence(out)
+    assert html is not None
+    parser = _Parser()
+    parser.feed(str(html))
+    text = "".join(parser.text)
+    middle = res.best_by_wtp.iloc[len(res.best_by_wtp) // 2]
+    assert "Schedule design" in text
+    assert f"best designed schedule is {middle['best']}" in text

@@ -27,6 +27,7 @@ from fupsim.report import body, health, methods
 from fupsim.report.figures import FORMATS, write_figures
 from fupsim.report.html import markup, page, section, standalone
 from fupsim.report.sections import ORDER, plugin_sections
+from fupsim.report.sections.design import summary_sentence as design_summary
 from fupsim.report.summary import summary_html
 from fupsim.scenario import ScenarioError, scenario_from_dict
 from fupsim.statistics import load_comparison
@@ -189,7 +190,8 @@ def render_report(
                 patients=int(m.get("patients", 0)),
                 effect=eff,
                 decision=decision,
-            ),
+            )
+            + (design_summary(folder) or markup("")),
             "methods": methods.methods_html(sc, m, summary),
             "parameters": methods.parameters_html(sc),
             "cohort": body.cohort_html(figs),

@@ -22,7 +22,7 @@ import pandas as pd
 from fupsim.plots.design import plot_best_by_wtp, plot_design_ceaf, plot_design_frontier
 from fupsim.report.html import Html, figure, fmt_number, join, markup, section, table
 
-__all__ = ["INPUTS", "design_folder", "render"]
+__all__ = ["INPUTS", "design_folder", "render", "summary_sentence"]
 
 INPUTS = ("candidates.csv", "frontier.csv", "best_by_wtp.csv")
 """The files of a design result; all three turn the section on."""
@@ -86,7 +86,7 @@ def _headline(best: pd.DataFrame, cands: pd.DataFrame, currency: str, effect: st
             _money(row["wtp"], currency),
             effect,
             row["best"],
-            visits.get(str(row["best"]), "") or "none",
+            visits.get(str(row["best"]), "").replace("nan", "") or "none",
             _money(row["expected_nb"], currency),
             fmt_number(float(row["probability_best"]), 2),
         )
@@ -160,6 +160,31 @@ def _ceaf(folder: Path, figures_dir: Path, currency: str) -> Html:
             ),
         ],
         "\n",
+    )
+
+
+def summary_sentence(report_dir: Path) -> Html | None:
+    """For the report's summary: the best designed schedule next to the article's, or None.
+
+    None when the report folder holds no design result (or an unreadable one, which the
+    section itself reports).
+    """
+    folder = design_folder(report_dir)
+    if folder is None:
+        return None
+    currency, effect = _context(folder, report_dir)
+    try:
+        cands = pd.read_csv(folder / "candidates.csv")
+        best = pd.read_csv(folder / "best_by_wtp.csv")
+    except (OSError, ValueError):
+        return None
+    if best.empty:
+        return None
+    return join(
+        [
+            markup("<p><b>Schedule design</b> (see the design section):</p>"),
+            _headline(best, cands, currency, effect),
+        ]
     )
 
 

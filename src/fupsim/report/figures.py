@@ -16,9 +16,10 @@ import pandas as pd
 
 from fupsim.labels import effect as effect_of
 from fupsim.plots.style import protocol_colors
+from fupsim.report.html import Html, figure
 from fupsim.scenario import Scenario
 
-__all__ = ["DPI", "FORMATS", "FigureFile", "save_figure", "write_figures"]
+__all__ = ["DPI", "FORMATS", "FigureFile", "save_figure", "section_figure", "write_figures"]
 
 DPI = 200
 """Resolution of the PNG files (dots per inch), fit for print."""
@@ -61,6 +62,28 @@ def save_figure(fig: Any, path: Path, formats: Sequence[str] = ("png",)) -> None
                 format=fmt,
                 metadata=_METADATA[fmt],
             )
+
+
+def section_figure(
+    draw: Callable[[Any], object],
+    figures_dir: Path,
+    name: str,
+    caption: str,
+    *,
+    figsize: tuple[float, float] = (7.5, 4.8),
+) -> Html:
+    """A plug-in section's figure: ``draw(ax)`` on a new figure, saved as ``figures/<name>.png``.
+
+    Saved by :func:`save_figure` (the report's resolution, no date in the file), and returned
+    as the page's ``<figure>`` with ``caption`` as its caption and alternative text.
+    """
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=figsize, layout="constrained")
+    draw(fig.subplots())
+    figures_dir.mkdir(parents=True, exist_ok=True)
+    save_figure(fig, figures_dir / f"{name}.png")
+    return figure(f"figures/{name}.png", caption, caption)
 
 
 def _new(width: float, height: float, nrows: int = 1, ncols: int = 1) -> tuple[Any, Any]:

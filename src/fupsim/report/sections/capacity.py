@@ -21,7 +21,7 @@ import pandas as pd
 from fupsim.metrics import CAPACITY_SUMMARY_COLUMNS
 from fupsim.plots.capacity import plot_delay_with_limits, plot_queue, plot_utilisation, plot_waits
 from fupsim.plots.style import protocol_colors
-from fupsim.report.figures import DPI
+from fupsim.report.figures import section_figure
 from fupsim.report.html import Html, join, markup
 
 __all__ = ["LIMITS_FILE", "render"]
@@ -54,18 +54,9 @@ def _table(frame: pd.DataFrame, columns: dict[str, str], caption: str, digits: i
 def _figure(
     plot: Callable[..., Any], data: pd.DataFrame, figures_dir: Path, name: str, caption: str
 ) -> Html:
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(7.5, 4.2), layout="constrained")
     colors = protocol_colors(list(dict.fromkeys(data["protocol"])))
-    plot(data, ax=fig.subplots(), colors=colors)
-    figures_dir.mkdir(parents=True, exist_ok=True)
-    fig.savefig(figures_dir / f"{name}.png", dpi=DPI, metadata={"Software": None})
-    return markup(
-        '<figure><img src="figures/{}.png" alt="{}"><figcaption>{}</figcaption></figure>',
-        name,
-        caption,
-        caption,
+    return section_figure(
+        lambda ax: plot(data, ax=ax, colors=colors), figures_dir, name, caption, figsize=(7.5, 4.2)
     )
 
 

@@ -20,7 +20,8 @@ from typing import Any
 import pandas as pd
 
 from fupsim.plots.design import plot_best_by_wtp, plot_design_ceaf, plot_design_frontier
-from fupsim.report.html import Html, figure, fmt_number, join, markup, section, table
+from fupsim.report.figures import section_figure
+from fupsim.report.html import Html, fmt_number, join, markup, section, table
 
 __all__ = ["INPUTS", "design_folder", "render", "summary_sentence"]
 
@@ -60,13 +61,7 @@ def _context(folder: Path, report_dir: Path) -> tuple[str, str]:
 
 
 def _draw(plot: Callable[..., Any], figures_dir: Path, name: str, caption: str, **kw: Any) -> Html:
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(7.5, 4.8), layout="constrained")
-    plot(ax=fig.subplots(), **kw)
-    figures_dir.mkdir(parents=True, exist_ok=True)
-    fig.savefig(figures_dir / f"{name}.png", dpi=110)
-    return figure(f"figures/{name}.png", caption, caption)
+    return section_figure(lambda ax: plot(ax=ax, **kw), figures_dir, name, caption)
 
 
 def _money(value: Any, currency: str) -> str:

@@ -23,7 +23,7 @@ from fupsim.plots.sensitivity import (
     plot_sobol,
     plot_tornado,
 )
-from fupsim.report.figures import DPI
+from fupsim.report.figures import section_figure
 from fupsim.report.html import Html, join, markup
 from fupsim.report.sections.uncertainty import provenance
 
@@ -68,17 +68,9 @@ def _table(frame: pd.DataFrame, columns: dict[str, str], caption: str, digits: i
 def _figure(
     plot: Callable[..., Any], data: Any, figures_dir: Path, name: str, caption: str, **kw: Any
 ) -> Html:
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=kw.pop("figsize", (7.5, 4.8)), layout="constrained")
-    plot(data, ax=fig.subplots(), **kw)
-    figures_dir.mkdir(parents=True, exist_ok=True)
-    fig.savefig(figures_dir / f"{name}.png", dpi=DPI, metadata={"Software": None})
-    return markup(
-        '<figure><img src="figures/{}.png" alt="{}"><figcaption>{}</figcaption></figure>',
-        name,
-        caption,
-        caption,
+    size = kw.pop("figsize", (7.5, 4.8))
+    return section_figure(
+        lambda ax: plot(data, ax=ax, **kw), figures_dir, name, caption, figsize=size
     )
 
 

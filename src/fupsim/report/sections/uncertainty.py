@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from fupsim.report.html import Html, figure, join, markup, section, table
+from fupsim.report.figures import section_figure
+from fupsim.report.html import Html, join, markup, section, table
 
 __all__ = ["provenance", "render"]
 
@@ -111,13 +112,10 @@ def provenance(report_dir: Path, manifest_name: str, what: str) -> tuple[bool, H
 
 
 def _fig(plot: Any, data: Any, figures_dir: Path, name: str, caption: str, **kw: Any) -> Html:
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=kw.pop("figsize", (7.5, 4.8)), layout="constrained")
-    plot(data, ax=fig.subplots(), **kw)
-    figures_dir.mkdir(parents=True, exist_ok=True)
-    fig.savefig(figures_dir / f"{name}.png", dpi=110)
-    return figure(f"figures/{name}.png", caption, caption)
+    size = kw.pop("figsize", (7.5, 4.8))
+    return section_figure(
+        lambda ax: plot(data, ax=ax, **kw), figures_dir, name, caption, figsize=size
+    )
 
 
 def _size_text(m: dict[str, Any], decision: pd.DataFrame) -> Html:

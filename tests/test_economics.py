@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from fupsim.economics import (
     ceac,
-    discount_factor,
+    discount_factor_months,
     evpi,
     icer_table,
     net_monetary_benefit,
@@ -38,10 +38,10 @@ def test_net_monetary_benefit_is_wtp_times_effect_minus_cost() -> None:
 
 def test_discount_factor_matches_annual_compounding() -> None:
     # 3% a year: one year later is 1/1.03, two and a half years later 1.03 ** -2.5
-    got = discount_factor([0.0, 12.0, 30.0], 0.03)
+    got = discount_factor_months([0.0, 12.0, 30.0], 0.03)
     np.testing.assert_allclose(got, [1.0, 1 / 1.03, 1.03**-2.5], rtol=1e-12)
     with pytest.raises(ValueError, match="rate_per_year"):
-        discount_factor([1.0], -1.5)
+        discount_factor_months([1.0], -1.5)
 
 
 def test_single_protocol_is_the_frontier_with_nothing_to_compare() -> None:

@@ -26,13 +26,12 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from fupsim.scenario import DAYS_PER_MONTH
-from fupsim.scenario import discount_factor as days_discount_factor
+from fupsim.scenario import DAYS_PER_MONTH, discount_factor_days
 
 __all__ = [
     "STATUSES",
     "ceac",
-    "discount_factor",
+    "discount_factor_months",
     "evpi",
     "icer_table",
     "net_monetary_benefit",
@@ -42,7 +41,7 @@ __all__ = [
 STATUSES = ("frontier", "dominated", "extendedly dominated")
 
 
-def discount_factor(time_months: npt.ArrayLike, rate_per_year: float) -> np.ndarray:
+def discount_factor_months(time_months: npt.ArrayLike, rate_per_year: float) -> np.ndarray:
     """Continuous-time discount factor ``(1 + r) ** (-t / 12)``, the model's own convention.
 
     Parameters
@@ -56,12 +55,12 @@ def discount_factor(time_months: npt.ArrayLike, rate_per_year: float) -> np.ndar
     -------
     ndarray
         Factor in (0, 1] by which a cost at that time is multiplied (the engine's factor:
-        :func:`fupsim.scenario.blocks.discount_factor` on days).
+        :func:`fupsim.scenario.discount_factor_days` on days).
     """
     if not np.isfinite(rate_per_year) or rate_per_year <= -1:
         raise ValueError(f"rate_per_year={rate_per_year!r}: must be a finite number above -1")
     t = np.asarray(time_months, dtype=float)
-    return np.asarray(days_discount_factor(t * DAYS_PER_MONTH, rate_per_year))
+    return np.asarray(discount_factor_days(t * DAYS_PER_MONTH, rate_per_year))
 
 
 def net_monetary_benefit(cost: npt.ArrayLike, effect: npt.ArrayLike, wtp: float) -> np.ndarray:

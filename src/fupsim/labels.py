@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["EFFECTS", "METRICS", "Effect", "Metric", "effect", "label", "unit"]
+__all__ = ["BY_CAUSE_COUNTS", "EFFECTS", "METRICS", "Effect", "Metric", "effect", "label", "unit"]
 
 
 @dataclass(frozen=True)
@@ -25,11 +25,19 @@ class Metric:
         The unit as shown in a header, ``{currency}`` for the scenario's currency.
     scale : float
         Factor from the per-person outcome to the metric (1,000 for "per 1,000").
+    short : str
+        A short name for legends ("screen-detected"); the label when not given.
     """
 
     label: str
     unit: str
     scale: float = 1.0
+    short: str = ""
+
+    @property
+    def legend(self) -> str:
+        """The short name, or the label."""
+        return self.short or self.label
 
 
 P1000 = "per 1,000 people"
@@ -41,9 +49,15 @@ METRICS: dict[str, Metric] = {
     "false_positive_workups_per_1000": Metric("false-positive CT work-ups", P1000, 1000.0),
     "false_diagnoses_per_1000": Metric("false diagnoses", P1000, 1000.0),
     "progressive_per_1000": Metric("changes begun before the horizon", P1000, 1000.0),
-    "screen_detected_per_1000": Metric("changes found by a scheduled scan", P1000, 1000.0),
-    "interval_cases_per_1000": Metric("changes presenting clinically first", P1000, 1000.0),
-    "undetected_at_horizon_per_1000": Metric("changes unfound at the horizon", P1000, 1000.0),
+    "screen_detected_per_1000": Metric(
+        "changes found by a scheduled scan", P1000, 1000.0, "screen-detected"
+    ),
+    "interval_cases_per_1000": Metric(
+        "changes presenting clinically first", P1000, 1000.0, "interval cases"
+    ),
+    "undetected_at_horizon_per_1000": Metric(
+        "changes unfound at the horizon", P1000, 1000.0, "undetected at horizon"
+    ),
     "program_sensitivity": Metric("programme sensitivity", "share"),
     "mean_delay_months": Metric("onset-to-diagnosis delay", "months"),
     "mean_lead_time_months": Metric("lead time of screen-detected changes", "months"),
@@ -69,6 +83,14 @@ METRICS: dict[str, Metric] = {
 }
 """Summary metric (``summary.csv`` column) → how it is shown."""
 
+BY_CAUSE_COUNTS: dict[str, str] = {
+    "screen_detected": "changes found by a scheduled scan",
+    "late_presentations": "late (clinical) presentations, expected",
+    "deaths": "deaths from the change, expected",
+    "false_positive_workups": "false-positive CT work-ups",
+}
+"""Count column of ``by_cause.csv`` → its label (shown per 1,000 people of the cause)."""
+
 
 @dataclass(frozen=True)
 class Effect:
@@ -91,6 +113,11 @@ class Effect:
     summary_scale: float
     singular: str
     plural: str
+
+    @property
+    def per_person(self) -> str:
+        """The per-person column of PSA and sensitivity tables (``qalys_per_patient``, ...)."""
+        return f"{self.outcome}_per_patient"
 
     @property
     def ratio_unit(self) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from fupsim.labels import EFFECTS
 from fupsim.scenario import Scenario, ScenarioError, load_scenario
 from fupsim.scenario.design import (
     DESIGN_FAMILIES,
@@ -39,8 +40,8 @@ STRATIFIERS = DESIGN_STRATIFIERS
 DesignSpec = Design
 """The ``[design]`` block (:class:`fupsim.scenario.design.Design`)."""
 
-EFFECT_COLUMNS = {"qaly": "qalys", "life_years": "life_years", "screen_detected": "screen_detected"}
-"""``analysis.effect`` → the per-person outcome column that measures it."""
+EFFECT_COLUMNS = {name: e.outcome for name, e in EFFECTS.items()}
+"""``analysis.effect`` → the per-person outcome column that measures it (:mod:`fupsim.labels`)."""
 
 
 def _effect_name(spec: Design, scenario: Scenario) -> str:

@@ -22,6 +22,7 @@ from fupsim.health.outcomes import (
     health_context,
     outcome_horizon_years,
 )
+from fupsim.labels import EFFECTS
 from fupsim.natural_history import History
 from fupsim.scenario import Scenario
 
@@ -45,19 +46,14 @@ __all__ = [
 ]
 
 
-EFFECTS: dict[str, tuple[str, str, str]] = {
-    "qaly": ("qalys", "qalys_per_patient", "QALYs"),
-    "life_years": ("life_years", "life_years_per_patient", "life-years"),
-    "screen_detected": ("screen_detected", "screen_detected_per_1000", "screen-detected changes"),
-}
-"""``analysis.effect`` → (outcome column, summary column, label): the seam cost-effectiveness
-code reads. The summary column of ``screen_detected`` is per 1,000 people; the others are per
-person."""
-
-
 def effect_columns(scenario: Scenario) -> tuple[str, str, str]:
-    """The outcome column, summary column and label of the scenario's ``analysis.effect``."""
-    return EFFECTS[scenario.analysis.effect]
+    """The outcome column, summary column and label of the scenario's ``analysis.effect``.
+
+    The summary column of ``screen_detected`` is per 1,000 people; the others are per person
+    (the registry :data:`fupsim.labels.EFFECTS` defines all three).
+    """
+    e = EFFECTS[scenario.analysis.effect]
+    return e.outcome, e.summary, e.plural
 
 
 def add_health(frame: pd.DataFrame, context: HealthContext, arm: ArmResult) -> pd.DataFrame:

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 
+from fupsim.labels import BY_CAUSE_COUNTS, METRICS
 from fupsim.plots.axes import colors_for, new_axes
 
 __all__ = [
@@ -30,17 +31,14 @@ __all__ = [
 Z95 = 1.959963984540054
 
 YIELD_METRICS: dict[str, str] = {
-    "screen_detected_per_1000": "screen-detected",
-    "interval_cases_per_1000": "interval cases",
-    "undetected_at_horizon_per_1000": "undetected at horizon",
+    name: METRICS[name].legend
+    for name in (
+        "screen_detected_per_1000",
+        "interval_cases_per_1000",
+        "undetected_at_horizon_per_1000",
+    )
 }
-
-BY_CAUSE_LABELS: dict[str, str] = {
-    "screen_detected": "Changes found by a scheduled scan",
-    "late_presentations": "Late (clinical) presentations, expected",
-    "deaths": "Deaths from the change, expected",
-    "false_positive_workups": "False-positive CT work-ups",
-}
+"""The yield bars' metrics and legend names (from :data:`fupsim.labels.METRICS`)."""
 
 
 def plot_by_cause(
@@ -83,7 +81,8 @@ def plot_by_cause(
         )
     ax.set_yticks(y, [c.replace("_", " ") for c in causes])
     ax.invert_yaxis()
-    ax.set_xlabel(f"{BY_CAUSE_LABELS.get(column, column.replace('_', ' '))} per 1,000 people")
+    name = BY_CAUSE_COUNTS.get(column, column.replace("_", " "))
+    ax.set_xlabel(f"{name[:1].upper()}{name[1:]} per 1,000 people")
     ax.set_ylabel("Cause of the calcification")
     ax.grid(axis="x", alpha=0.3)
     ax.legend(fontsize=8, loc="lower right")

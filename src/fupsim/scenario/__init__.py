@@ -23,23 +23,20 @@ from fupsim.lazy import lazy_names
 from fupsim.scenario.names import SWEEP_OUTCOMES
 
 if TYPE_CHECKING:
-    from fupsim.scenario.blocks import (
+    from fupsim.scenario.base import (
         DAYS_PER_MONTH,
         MAX_GRID_POINTS,
         MIN_INTERVAL_MONTHS,
         SIZE_KEYS,
-        Analysis,
+    )
+    from fupsim.scenario.blocks import Scenario
+    from fupsim.scenario.care import (
         Attendance,
         Capacity,
         CauseHistory,
-        Cohort,
         Costs,
         Protocol,
-        Scenario,
-        Sweep,
-        Uncertainty,
-        discount_factor,
-        size_key_message,
+        discount_factor_days,
     )
     from fupsim.scenario.diff import diff_scenarios
     from fupsim.scenario.keys import apply_override, key_parts, lookup, parse_overrides
@@ -51,6 +48,8 @@ if TYPE_CHECKING:
         scenario_from_dict,
         with_overrides,
     )
+    from fupsim.scenario.population import CohortSpec
+    from fupsim.scenario.study import Analysis, Sweep, Uncertainty, size_key_message
     from fupsim.scenario.workload import (
         LARGE_WORK,
         MAX_REPLICATE_CELLS,
@@ -61,22 +60,22 @@ if TYPE_CHECKING:
     )
 
 _LAZY = {
-    "DAYS_PER_MONTH": "fupsim.scenario.blocks",
-    "MAX_GRID_POINTS": "fupsim.scenario.blocks",
-    "MIN_INTERVAL_MONTHS": "fupsim.scenario.blocks",
-    "SIZE_KEYS": "fupsim.scenario.blocks",
-    "Analysis": "fupsim.scenario.blocks",
-    "Attendance": "fupsim.scenario.blocks",
-    "Capacity": "fupsim.scenario.blocks",
-    "CauseHistory": "fupsim.scenario.blocks",
-    "Cohort": "fupsim.scenario.blocks",
-    "Costs": "fupsim.scenario.blocks",
-    "Protocol": "fupsim.scenario.blocks",
+    "DAYS_PER_MONTH": "fupsim.scenario.base",
+    "MAX_GRID_POINTS": "fupsim.scenario.base",
+    "MIN_INTERVAL_MONTHS": "fupsim.scenario.base",
+    "SIZE_KEYS": "fupsim.scenario.base",
+    "Analysis": "fupsim.scenario.study",
+    "Attendance": "fupsim.scenario.care",
+    "Capacity": "fupsim.scenario.care",
+    "CauseHistory": "fupsim.scenario.care",
+    "CohortSpec": "fupsim.scenario.population",
+    "Costs": "fupsim.scenario.care",
+    "Protocol": "fupsim.scenario.care",
     "Scenario": "fupsim.scenario.blocks",
-    "Sweep": "fupsim.scenario.blocks",
-    "Uncertainty": "fupsim.scenario.blocks",
-    "discount_factor": "fupsim.scenario.blocks",
-    "size_key_message": "fupsim.scenario.blocks",
+    "Sweep": "fupsim.scenario.study",
+    "Uncertainty": "fupsim.scenario.study",
+    "discount_factor_days": "fupsim.scenario.care",
+    "size_key_message": "fupsim.scenario.study",
     "diff_scenarios": "fupsim.scenario.diff",
     "apply_override": "fupsim.scenario.keys",
     "key_parts": "fupsim.scenario.keys",
@@ -110,7 +109,7 @@ __all__ = [
     "Attendance",
     "Capacity",
     "CauseHistory",
-    "Cohort",
+    "CohortSpec",
     "Costs",
     "Protocol",
     "Scenario",
@@ -121,7 +120,7 @@ __all__ = [
     "apply_override",
     "check_workload",
     "diff_scenarios",
-    "discount_factor",
+    "discount_factor_days",
     "get_value",
     "key_parts",
     "load_scenario",

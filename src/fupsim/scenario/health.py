@@ -22,6 +22,8 @@ from typing import Annotated, Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from fupsim.scenario.base import Block, NonNegative, Probability
+
 __all__ = [
     "LIFE_TABLES",
     "MAX_AGE_YEARS",
@@ -40,13 +42,6 @@ LIFE_TABLES: dict[str, Path] = {
     "ssa2017": Path(__file__).resolve().parents[1] / "health" / "data" / "lifetable_ssa2017.csv",
 }
 """Shipped life tables by name (PARAMETERS.md §7.9 option A: US SSA 2017 period table)."""
-
-_Probability = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
-_NonNegative = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
-
-
-class _Block(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
 
 class LifeTable(BaseModel):
@@ -101,7 +96,7 @@ def read_life_table(name_or_path: str) -> LifeTable:
     return _read_csv(str(path), path.stat().st_mtime)
 
 
-class Consequence(_Block):
+class Consequence(Block):
     """What a diagnosis by one route (early or late) does to the person, at diagnosis.
 
     ``death``: probability of dying of the episode (treatment or complication). Survivors lose
@@ -110,16 +105,16 @@ class Consequence(_Block):
     ``utility_multiplier`` for ``multiplier_years`` years. The defaults do nothing.
     """
 
-    death: _Probability = 0.0
-    qaly_loss: _NonNegative = 0.0
-    excess_hazard_per_year: _NonNegative = 0.0
+    death: Probability = 0.0
+    qaly_loss: NonNegative = 0.0
+    excess_hazard_per_year: NonNegative = 0.0
     excess_hazard_years: Annotated[float, Field(gt=0.0, allow_inf_nan=False)] = float(MAX_AGE_YEARS)
-    utility_multiplier: _Probability = 1.0
+    utility_multiplier: Probability = 1.0
     multiplier_years: Annotated[float, Field(ge=0.0, allow_inf_nan=False)] = 0.0
     source: str | None = None
 
 
-class CauseOutcome(_Block):
+class CauseOutcome(Block):
     """``[health.<cause>]``: the consequences of an early and of a late diagnosis."""
 
     early: Consequence = Field(default_factory=Consequence)
@@ -140,7 +135,7 @@ class Health(BaseModel):
     background_mortality: bool = True
     life_table: str = "ssa2017"
     discount_rate: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.03
-    baseline_utility: _Probability = 1.0
+    baseline_utility: Probability = 1.0
     source: str | None = None
 
     @field_validator("life_table")
@@ -159,7 +154,7 @@ class Health(BaseModel):
         return read_life_table(self.life_table)
 
 
-class Harms(_Block):
+class Harms(Block):
     """``[harms]``: health losses and costs that follow-up causes (PARAMETERS.md §7.1, §7.4).
 
     Radiation: each CT gives ``ct_dose_msv``; induced cancers = dose (Sv) ×
@@ -169,16 +164,16 @@ class Harms(_Block):
     discounted to the exposure, as R8 states it).
     """
 
-    false_positive_qaly_loss: _NonNegative = 0.048
-    false_diagnosis_qaly_loss: _NonNegative = 0.05
-    false_diagnosis_cost: _NonNegative = 0.0
-    scan_qaly_loss: _NonNegative = 0.0
-    ct_dose_msv: _NonNegative = 8.0
-    cancer_risk_per_sv: _NonNegative = 0.055
-    age_factor_ages: list[_NonNegative] = Field(default_factory=lambda: [20.0, 35.0, 50.0])
-    age_factor_values: list[_NonNegative] = Field(default_factory=lambda: [1.3, 1.0, 0.8])
-    radiation_fatal_share: _Probability = 0.5
-    qaly_loss_per_radiation_cancer: _NonNegative = 3.0
+    false_positive_qaly_loss: NonNegative = 0.048
+    false_diagnosis_qaly_loss: NonNegative = 0.05
+    false_diagnosis_cost: NonNegative = 0.0
+    scan_qaly_loss: NonNegative = 0.0
+    ct_dose_msv: NonNegative = 8.0
+    cancer_risk_per_sv: NonNegative = 0.055
+    age_factor_ages: list[NonNegative] = Field(default_factory=lambda: [20.0, 35.0, 50.0])
+    age_factor_values: list[NonNegative] = Field(default_factory=lambda: [1.3, 1.0, 0.8])
+    radiation_fatal_share: Probability = 0.5
+    qaly_loss_per_radiation_cancer: NonNegative = 3.0
     source: str | None = None
 
     @field_validator("age_factor_ages")

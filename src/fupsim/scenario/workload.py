@@ -21,7 +21,8 @@ from typing import TextIO
 
 import numpy as np
 
-from fupsim.scenario.blocks import DAYS_PER_MONTH, Scenario
+from fupsim.scenario.base import DAYS_PER_MONTH
+from fupsim.scenario.blocks import Scenario
 from fupsim.scenario.keys import ScenarioError
 
 __all__ = [

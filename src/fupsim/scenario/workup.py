@@ -16,9 +16,11 @@ in ``scenarios/baseline.toml`` and ``docs/workup.md``.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
+from pydantic import Field, StrictBool
+
+from fupsim.scenario.base import Block, Probability
 
 __all__ = [
     "ADULT_PATHWAYS",
@@ -62,27 +64,11 @@ MALIGNANT = "malignant"
 """The cause name CT's sensitivity applies to unless ``ct.malignant_causes`` says otherwise."""
 
 
-def _no_bool(value: Any) -> Any:
-    """Refuse booleans and text where a probability is expected (pydantic reads true as 1)."""
-    if isinstance(value, bool):
-        raise ValueError(f"expected a probability, not {str(value).lower()}")
-    if isinstance(value, str):
-        raise ValueError("expected a probability, not text")
-    return value
-
-
-_Probability = Annotated[
-    float, BeforeValidator(_no_bool), Field(ge=0.0, le=1.0, allow_inf_nan=False)
-]
 _Pathway = Literal["follow_up", "biliary", "oncology", "treatment"]
-_ByCause = dict[str, _Probability]
+_ByCause = dict[str, Probability]
 
 
-class _Block(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
-
-
-class FeatureProbabilities(_Block):
+class FeatureProbabilities(Block):
     """Probability that the index ultrasound shows each feature, by true cause (unlisted: 0)."""
 
     ductal_dilatation: _ByCause = Field(default_factory=dict)
@@ -92,7 +78,7 @@ class FeatureProbabilities(_Block):
     symptomatic: _ByCause = Field(default_factory=dict)
 
 
-class Routes(_Block):
+class Routes(Block):
     """The pathway each feature sends a person to (``follow_up``: the feature is ignored)."""
 
     ductal_dilatation: _Pathway = "biliary"
@@ -102,7 +88,7 @@ class Routes(_Block):
     symptomatic: _Pathway = "treatment"
 
 
-class IndexCT(_Block):
+class IndexCT(Block):
     """CT when the index ultrasound suggests a mass or metastasis.
 
     A malignant cause (``malignant_causes``) is confirmed with ``sensitivity``; any other
@@ -111,13 +97,13 @@ class IndexCT(_Block):
     """
 
     enabled: StrictBool = True
-    sensitivity: _Probability = 0.90
-    specificity: _Probability = 0.98
+    sensitivity: Probability = 0.90
+    specificity: Probability = 0.98
     malignant_causes: list[str] = Field(default_factory=lambda: [MALIGNANT])
     source: str | None = None
 
 
-class IndexWorkup(_Block):
+class IndexWorkup(Block):
     """``[index_workup]``: index-ultrasound features by cause, CT for a suspected mass, routes."""
 
     enabled: StrictBool = False

@@ -26,6 +26,7 @@ import pandas as pd
 from fupsim import voi
 from fupsim.distributions import Dirichlet
 from fupsim.errors import ParameterError
+from fupsim.labels import EFFECTS as LABEL_EFFECTS
 from fupsim.output import manifest
 from fupsim.scenario import Scenario, ScenarioError
 from fupsim.sensitivity.grid import build_points, check_points
@@ -50,12 +51,8 @@ __all__ = [
 PSA_STREAM = 0x505341
 """First spawn-key element of the PSA parameter streams (replicates use one-element keys)."""
 
-EFFECT_COLUMNS = {
-    "qaly": "qalys_per_patient",
-    "life_years": "life_years_per_patient",
-    "screen_detected": "screen_detected_per_patient",
-}
-"""Summary column (per person) of each ``analysis.effect`` choice."""
+EFFECT_COLUMNS = {name: e.per_person for name, e in LABEL_EFFECTS.items()}
+"""Per-person column of each ``analysis.effect`` choice (from :data:`fupsim.labels.EFFECTS`)."""
 EFFECTS = tuple(EFFECT_COLUMNS.values())
 """Effect columns net benefit can use (per person): discounted QALYs, discounted life-years,
 or screen-detected changes."""

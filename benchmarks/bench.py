@@ -2,13 +2,17 @@
 
 Each ``benchmarks/bench_*.py`` defines ``run() -> dict`` returning its measured figures; this
 driver runs them in name order (or those named on the command line), prints each result and
-writes all of them, keyed by module name, to ``reports/bench/bench.json``.
+writes them, keyed by module name, to ``reports/bench/bench.json``. Running only some
+benchmarks keeps the others' last figures in that file; each entry records when it was
+measured and the machine's load average then (the machine is shared, so read figures beside
+their same-run references).
 """
 
 from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import platform
 import sys
 import time
@@ -20,8 +24,24 @@ OUT = HERE.parent / "reports" / "bench" / "bench.json"
 
 def main(argv: list[str]) -> int:
     wanted = set(argv)
-    results: dict[str, object] = {
-        "machine": {"python": platform.python_version(), "platform": platform.platform()},
+    available = {p.stem.removeprefix("bench_") for p in HERE.glob("bench_*.py")}
+    unknown = sorted(wanted - available)
+    if unknown:
+        print(
+            f"bench: unknown benchmark {', '.join(unknown)}; allowed: {', '.join(sorted(available))}",
+            file=sys.stderr,
+        )
+        return 2
+    results: dict[str, object] = {}
+    if wanted and OUT.is_file():
+        try:
+            results = json.loads(OUT.read_text())
+        except ValueError:
+            results = {}
+    results["machine"] = {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
     }
     for path in sorted(HERE.glob("bench_*.py")):
         name = path.stem.removeprefix("bench_")
@@ -35,6 +55,8 @@ def main(argv: list[str]) -> int:
         start = time.perf_counter()
         figures = module.run()
         figures["bench_wall_seconds"] = round(time.perf_counter() - start, 2)
+        figures["measured_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        figures["load_average_1min"] = round(os.getloadavg()[0], 2)
         for key, value in figures.items():
             print(f"  {key}: {value}")
         results[name] = figures

@@ -1,4 +1,5 @@
-"""Tests of fupsim.economics against hand computations: ICER dominance cases, NMB, CEAC, EVPI."""
+"""Tests of fupsim.economics against hand computations (ICER dominance cases, NMB), and of the
+PSA decision measures (fupsim.voi: CEAC, EVPI) on a hand-sized PSA table."""
 
 from __future__ import annotations
 
@@ -11,13 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fupsim.economics import (
-    ceac,
     discount_factor_months,
-    evpi,
     icer_table,
     net_monetary_benefit,
     nmb_column,
 )
+from fupsim.voi import acceptability, evpi, net_benefit, psa_arrays
 
 
 def frame(rows: list[tuple[str, float, float]]) -> pd.DataFrame:
@@ -190,27 +190,30 @@ def draws_frame() -> pd.DataFrame:
     )
 
 
+def _cube(draws: pd.DataFrame, wtp: list[float]) -> np.ndarray:
+    arrays = psa_arrays(draws, effect="screen_detected_per_patient")
+    assert arrays.options == ["A", "B"]
+    return net_benefit(arrays.costs, arrays.effects, wtp)
+
+
 def test_ceac_by_hand() -> None:
     # NMB of B at wtp 10,000: draw 0: 20 - 10 = 10 > 0; draw 1: 5 - 10 = -5 < 0  -> 1/2 each.
     # At wtp 0 A wins both draws; at 20,000 (NMB of B 30 and 0 = tie with A) B gets 1.5/2.
-    got = ceac(draws_frame(), [0, 10_000, 20_000]).set_index(["wtp", "protocol"])["probability"]
-    assert got[(0.0, "A")] == 1.0 and got[(0.0, "B")] == 0.0
-    assert got[(10_000.0, "A")] == 0.5 and got[(10_000.0, "B")] == 0.5
-    assert got[(20_000.0, "B")] == 0.75 and got[(20_000.0, "A")] == 0.25
+    got = acceptability(_cube(draws_frame(), [0, 10_000, 20_000]))  # (option, wtp)
+    np.testing.assert_allclose(got[0], [1.0, 0.5, 0.25])
+    np.testing.assert_allclose(got[1], [0.0, 0.5, 0.75])
 
 
 def test_evpi_by_hand() -> None:
     # wtp 10,000: mean of per-draw max NMB = (10 + 0)/2 = 5; max of mean NMB = max(0, 2.5)
     # = 2.5; EVPI = 2.5. At wtp 0 A is always best: EVPI 0.
-    got = evpi(draws_frame(), [0, 10_000]).set_index("wtp")["evpi"]
-    assert got[0.0] == pytest.approx(0.0)
-    assert got[10_000.0] == pytest.approx(2.5)
+    np.testing.assert_allclose(evpi(_cube(draws_frame(), [0, 10_000])), [0.0, 2.5])
 
 
 def test_psa_inputs_need_every_strategy_in_every_draw() -> None:
     with pytest.raises(ValueError, match="every draw"):
-        ceac(draws_frame().iloc[:3], [1000])
+        psa_arrays(draws_frame().iloc[:3], effect="screen_detected_per_patient")
     with pytest.raises(ValueError, match="wtp"):
-        evpi(draws_frame(), [])
+        _cube(draws_frame(), [])
     with pytest.raises(ValueError, match="'draw'"):
-        evpi(draws_frame().drop(columns="draw"), [1.0])
+        psa_arrays(draws_frame().drop(columns="draw"), effect="screen_detected_per_patient")

@@ -30,9 +30,7 @@ from fupsim.scenario import DAYS_PER_MONTH, discount_factor_days
 
 __all__ = [
     "STATUSES",
-    "ceac",
     "discount_factor_months",
-    "evpi",
     "icer_table",
     "net_monetary_benefit",
     "nmb_column",
@@ -218,107 +216,3 @@ def icer_table(
     for w in wtp:
         out[nmb_column(w)] = net_monetary_benefit(c, e, w)
     return out
-
-
-def _draw_arrays(
-    draws: pd.DataFrame, draw: str, strategy: str, cost: str, effect: str
-) -> tuple[list[object], np.ndarray, np.ndarray]:
-    """Strategies and (draw × strategy) cost and effect matrices; each draw needs each strategy."""
-    if draw not in draws.columns:
-        raise ValueError(
-            f"column {draw!r}: not in the draws table (columns: {list(draws.columns)})"
-        )
-    data = _checked(draws, strategy, cost, effect)
-    data[draw] = draws[draw].to_numpy()
-    if data.duplicated([draw, strategy]).any():
-        raise ValueError(f"{draw}/{strategy}: a strategy appears twice in one draw")
-    strategies = list(dict.fromkeys(data[strategy]))
-    c = data.pivot(index=draw, columns=strategy, values="cost").reindex(columns=strategies)
-    e = data.pivot(index=draw, columns=strategy, values="effect").reindex(columns=strategies)
-    if c.isna().any().any() or e.isna().any().any():
-        raise ValueError(f"{draw}: every draw must hold every {strategy} ({strategies})")
-    return strategies, c.to_numpy(), e.to_numpy()
-
-
-def _nmb_cube(c: np.ndarray, e: np.ndarray, wtp: Sequence[float]) -> np.ndarray:
-    """Net benefit with shape (wtp, draw, strategy)."""
-    w = np.asarray(list(wtp), dtype=float)
-    if w.ndim != 1 or len(w) == 0 or not np.isfinite(w).all():
-        raise ValueError(f"wtp={list(wtp)!r}: give one or more finite values")
-    return w[:, None, None] * e[None, :, :] - c[None, :, :]
-
-
-def ceac(
-    draws: pd.DataFrame,
-    wtp: Sequence[float],
-    *,
-    draw: str = "draw",
-    strategy: str = "protocol",
-    cost: str = "cost_per_patient",
-    effect: str = "screen_detected_per_patient",
-) -> pd.DataFrame:
-    """Cost-effectiveness acceptability: probability that each strategy has the highest net benefit.
-
-    Parameters
-    ----------
-    draws : DataFrame
-        One row per (draw, strategy) from a probabilistic sensitivity analysis.
-    wtp : sequence of float
-        Willingness-to-pay values, currency per screen-detected change.
-    draw, strategy, cost, effect : str
-        Column names (cost per patient in currency; effect in screen-detected per patient,
-        derived from ``_per_1000`` if needed).
-
-    Returns
-    -------
-    DataFrame
-        Columns ``wtp``, ``<strategy>`` and ``probability`` (share of draws in which the
-        strategy has the highest net monetary benefit; a tie shares the draw equally), one row
-        per (wtp, strategy); probabilities sum to 1 at each wtp.
-    """
-    strategies, c, e = _draw_arrays(draws, draw, strategy, cost, effect)
-    nmb = _nmb_cube(c, e, wtp)
-    best = nmb == nmb.max(axis=2, keepdims=True)
-    share = best / best.sum(axis=2, keepdims=True)
-    prob = share.mean(axis=1)  # (wtp, strategy)
-    w = np.asarray(list(wtp), dtype=float)
-    return pd.DataFrame(
-        {
-            "wtp": np.repeat(w, len(strategies)),
-            strategy: strategies * len(w),
-            "probability": prob.ravel(),
-        }
-    )
-
-
-def evpi(
-    draws: pd.DataFrame,
-    wtp: Sequence[float],
-    *,
-    draw: str = "draw",
-    strategy: str = "protocol",
-    cost: str = "cost_per_patient",
-    effect: str = "screen_detected_per_patient",
-) -> pd.DataFrame:
-    """Expected value of perfect information per patient at each willingness to pay.
-
-    ``EVPI(w) = mean over draws of max_s NMB(s) - max_s mean over draws of NMB(s)``.
-
-    Parameters
-    ----------
-    draws : DataFrame
-        One row per (draw, strategy) from a probabilistic sensitivity analysis.
-    wtp : sequence of float
-        Willingness-to-pay values, currency per screen-detected change.
-    draw, strategy, cost, effect : str
-        Column names, as in :func:`ceac`.
-
-    Returns
-    -------
-    DataFrame
-        Columns ``wtp`` and ``evpi`` (currency per patient, ≥ 0).
-    """
-    _, c, e = _draw_arrays(draws, draw, strategy, cost, effect)
-    nmb = _nmb_cube(c, e, wtp)
-    value = nmb.max(axis=2).mean(axis=1) - nmb.mean(axis=1).max(axis=1)
-    return pd.DataFrame({"wtp": np.asarray(list(wtp), dtype=float), "evpi": np.maximum(value, 0.0)})

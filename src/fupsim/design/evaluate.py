@@ -30,7 +30,7 @@ from fupsim.capacity import unbounded_service
 from fupsim.cohort import Cohort, draw_cohort
 from fupsim.design.candidates import Candidate
 from fupsim.design.spec import DesignSpec
-from fupsim.design.strata import Strata, check_strata, strata_of
+from fupsim.design.strata import Strata, check_strata, followed_workup, strata_of
 from fupsim.engine import simulate_arm
 from fupsim.experiment import map_tasks
 from fupsim.health import add_health, context_for, draw_death_months, with_deaths
@@ -40,7 +40,7 @@ from fupsim.protocol import VisitDraws, draw_visits, plan_visits
 from fupsim.rng import ReplicateStreams, replicate_streams
 from fupsim.scenario import Protocol, Scenario, ScenarioError
 from fupsim.sensitivity.store import NOT_HASHED, PointStore
-from fupsim.workup import index_workup
+from fupsim.workup import Workup, index_workup
 
 __all__ = ["QUANTITIES", "Sums", "evaluate", "evaluate_many", "preflight"]
 
@@ -82,6 +82,7 @@ class _People:
     everyone: int  # people drawn (visit draws are made for all, then selected)
     followed: np.ndarray | None  # positions of the followed people (None: everyone)
     cohort: Cohort
+    workup: Workup  # the followed people's index work-up (their findings, for strata)
     history: History
     health: Any
 
@@ -100,14 +101,15 @@ def _people(scenario: Scenario, replicate: int, seed: int, patients: int) -> _Pe
     full = draw_cohort(scenario, streams, patients)
     latent = draw_history(scenario, full, streams)
     death = draw_death_months(scenario, full, streams)
-    followed = index_workup(scenario, full, streams).followed
+    workup = index_workup(scenario, full, streams)
+    followed = workup.followed
     idx = None if followed.all() else np.flatnonzero(followed)
     cohort = full if idx is None else full.take(idx)
     if idx is not None:
         latent, death = latent.take(idx), death[idx]
     history = with_deaths(latent, death, scenario.simulation.horizon_months)
     health = context_for(scenario, cohort, latent, death)
-    return _People(streams, full.size, idx, cohort, history, health)
+    return _People(streams, full.size, idx, cohort, followed_workup(workup, idx), history, health)
 
 
 def _play(task: _Task) -> np.ndarray:
@@ -115,7 +117,7 @@ def _play(task: _Task) -> np.ndarray:
     sc = task.scenario
     people = _people(sc, task.replicate, task.seed, task.patients)
     cohort, history, health = people.cohort, people.history, people.health
-    strata = strata_of(cohort, task.spec)
+    strata = strata_of(cohort, people.workup, task.spec)
     b = task.spec.batches_per_replicate
     cells = len(strata.labels) * b
     group = strata.code * b + cohort.ids % b
@@ -159,14 +161,14 @@ def preflight(
         )
     people = _people(scenario, 0, seed, patients)
     cohort, history = people.cohort, people.history
-    check_strata(cohort, spec)
+    check_strata(cohort, people.workup, spec, scenario)
     none = Protocol(name="no-follow-up", visits_months=[])
     plan = plan_visits(scenario, none, people.visit_draws(scenario, [none]))
     arm = simulate_arm(scenario, cohort, history, plan)
     frame = add_health(arm_outcomes(scenario, cohort, history, arm, 0), people.health, arm)
     if effect not in frame or not is_numeric_dtype(frame[effect]):
         raise ScenarioError(_effect_message(effect, list(frame.columns)))
-    return strata_of(cohort, spec)
+    return strata_of(cohort, people.workup, spec)
 
 
 def _version() -> str:

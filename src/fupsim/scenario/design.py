@@ -14,16 +14,28 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from fupsim.distributions import StrictFloat
+from fupsim.scenario.workup import FEATURES
 
-__all__ = ["DESIGN_FAMILIES", "DESIGN_STRATIFIERS", "INDIFFERENCE_EFFECT", "Design"]
+__all__ = [
+    "DESIGN_FAMILIES",
+    "DESIGN_STRATIFIERS",
+    "INDIFFERENCE_EFFECT",
+    "WORKUP_STRATIFIERS",
+    "Design",
+]
 
 DESIGN_FAMILIES = ("regular", "lists", "stepped", "none", "article")
 """Candidate families: regular interval × duration, explicit visit lists, stepped schedules
 (a first interval for the first scans, then a longer one), no follow-up, and the scenario's
 own (the article's) protocols."""
 
-DESIGN_STRATIFIERS = ("age_band", "n_foci", "lobe")
-"""Cohort attributes a risk-stratified policy may depend on."""
+WORKUP_STRATIFIERS: tuple[str, ...] = (*FEATURES, "index_ct_done", "index_ct_positive")
+"""What the index work-up found (the columns of :func:`fupsim.workup.workup_frame`): each
+index-ultrasound feature, and whether a CT characterised a suspected mass and what it said."""
+
+DESIGN_STRATIFIERS: tuple[str, ...] = ("age_band", "n_foci", "lobe", *WORKUP_STRATIFIERS)
+"""What is known at the start that a risk-stratified policy may depend on: cohort attributes
+and the index work-up's findings."""
 
 INDIFFERENCE_EFFECT: dict[str, float] = {
     "qaly": 0.001,
@@ -60,7 +72,8 @@ class Design(BaseModel):
         Each regular, list and stepped candidate is also tried with these stop rules (stop
         after that many consecutive negative scans).
     strata : list of str
-        Cohort attributes for risk-stratified policies (:data:`DESIGN_STRATIFIERS`).
+        What risk-stratified policies may depend on (:data:`DESIGN_STRATIFIERS`): cohort
+        attributes and the index work-up's findings (yes/no each).
     age_bands_years : list of float
         Cut points of ``age_band``, years (``[40, 60]``: under 40, 40–60, 60 and over).
     batches_per_replicate : int
@@ -115,7 +128,10 @@ class Design(BaseModel):
     stepped_after_scans: list[Count] = Field(default_factory=lambda: [2])
     stepped_then_months: list[Months] = Field(default_factory=lambda: [12.0])
     stop_after_stable: list[Count] = Field(default_factory=lambda: [1, 2, 3, 4])
-    strata: list[Literal["age_band", "n_foci", "lobe"]] = Field(default_factory=list)
+    strata: list[str] = Field(
+        default_factory=list,
+        json_schema_extra={"items": {"type": "string", "enum": list(DESIGN_STRATIFIERS)}},
+    )
     age_bands_years: list[Annotated[StrictFloat, Field(gt=0.0, allow_inf_nan=False)]] = Field(
         default_factory=lambda: [40.0, 60.0]
     )
@@ -155,6 +171,15 @@ class Design(BaseModel):
     def _sorted(cls, v: list[float] | None) -> list[float] | None:
         if v is not None and any(b <= a for a, b in itertools.pairwise(v)):
             raise ValueError("values must be strictly increasing")
+        return v
+
+    @field_validator("strata")
+    @classmethod
+    def _stratifier(cls, v: list[str]) -> list[str]:
+        unknown = [name for name in v if name not in DESIGN_STRATIFIERS]
+        if unknown:
+            allowed = ", ".join(DESIGN_STRATIFIERS)
+            raise ValueError(f"{unknown[0]!r} is not a stratifier (allowed: {allowed})")
         return v
 
     @field_validator("strata", "families")

@@ -18,11 +18,12 @@ import numpy as np
 
 from fupsim.cohort import Cohort
 from fupsim.engine import ArmResult
-from fupsim.events import END_REASONS, VISIT_CODES
+from fupsim.events import END_REASONS
+from fupsim.health.harms import follow_up_harms
 from fupsim.health.lifetable import Mortality, discounted_years
 from fupsim.metrics import HEALTH_OUTCOME_COLUMNS
 from fupsim.natural_history import History
-from fupsim.scenario import DAYS_PER_MONTH, Scenario
+from fupsim.scenario import Scenario
 from fupsim.scenario.health import MAX_AGE_YEARS, CauseOutcome, Consequence
 
 __all__ = [
@@ -254,7 +255,7 @@ def arm_health(ctx: HealthContext, arm: ArmResult) -> dict[str, np.ndarray]:
     table's (late treatment after follow-up, false-diagnosis treatment).
     """
     scenario, cohort, latent = ctx.scenario, ctx.cohort, ctx.latent
-    health, harms, costs = scenario.health, scenario.harms, scenario.costs
+    health = scenario.health
     n = cohort.size
     rho = math.log1p(health.discount_rate)
     utility = health.baseline_utility
@@ -285,34 +286,11 @@ def arm_health(ctx: HealthContext, arm: ArmResult) -> dict[str, np.ndarray]:
         _route(acc, found, np.ones(n), t_sd, "early", cohort, health.causes, ctx.mortality,
                horizon, rho, utility)  # fmt: skip
 
-    # harms of follow-up itself, at the time each happens
-    harm = np.zeros(n)
-    had_ct = np.flatnonzero(arm.n_ct)
-    vis, col = np.nonzero(arm.visit_code[:, had_ct] >= VISIT_CODES["ct_negative"])
-    pid = had_ct[col]
-    ct_day = arm.visit_day[vis, pid] + delay_days
-    ct_w = np.exp(-rho * ct_day / DAYS_PER_YEAR)
-    false_pos = latent.onset_month[pid] * DAYS_PER_MONTH > arm.visit_day[vis, pid]
-    harm += harms.false_positive_qaly_loss * np.bincount(
-        pid[false_pos], weights=ct_w[false_pos], minlength=n
-    )
-    cancers_per_ct = ctx.cancers_per_ct
-    radiation = arm.n_ct * cancers_per_ct
-    harm += (
-        harms.qaly_loss_per_radiation_cancer
-        * cancers_per_ct
-        * np.bincount(pid, weights=ct_w, minlength=n)
-    )
-    fd = np.flatnonzero(arm.false_diagnosis)
-    if fd.size:
-        fd_day = arm.end_day[fd] + delay_days
-        harm[fd] += harms.false_diagnosis_qaly_loss * np.exp(-rho * fd_day / DAYS_PER_YEAR)
-        acc.cost[fd] += harms.false_diagnosis_cost * costs.discount(fd_day)
-    if harms.scan_qaly_loss > 0:
-        vis_s, pid_s = np.nonzero(arm.visit_code >= VISIT_CODES["negative"])
-        scan_w = np.exp(-rho * arm.visit_day[vis_s, pid_s] / DAYS_PER_YEAR)
-        harm += harms.scan_qaly_loss * np.bincount(pid_s, weights=scan_w, minlength=n)
-    acc.qalys -= harm
+    # harms of follow-up itself, at the time each happens (fupsim.health.harms)
+    harm = follow_up_harms(ctx, arm, acc.life_years, acc.qalys, horizon)
+    acc.life_years -= harm.life_years
+    acc.qalys -= harm.qalys
+    acc.cost += harm.cost
 
     late_in = ctx.presents_in_window & ~sd
     in_fu = late_in & (
@@ -327,8 +305,8 @@ def arm_health(ctx: HealthContext, arm: ArmResult) -> dict[str, np.ndarray]:
         "presented_after_follow_up": after_fu,
         "late_presentations": late_any,
         "change_deaths": acc.deaths,
-        "harm_qalys": harm,
-        "ct_dose_msv": arm.n_ct * harms.ct_dose_msv,
-        "radiation_cancers": radiation,
+        "harm_qalys": harm.qalys,
+        "ct_dose_msv": arm.n_ct * scenario.harms.ct_dose_msv,
+        "radiation_cancers": harm.radiation_cancers,
         "extra_cost": acc.cost,
     }

@@ -155,13 +155,16 @@ class Health(BaseModel):
 
 
 class Harms(Block):
-    """``[harms]``: health losses and costs that follow-up causes (PARAMETERS.md §7.1, §7.4).
+    """``[harms]``: health losses and costs that follow-up causes (PARAMETERS.md §7.1, §7.2, §7.4).
 
     Radiation: each CT gives ``ct_dose_msv``; induced cancers = dose (Sv) ×
     ``cancer_risk_per_sv`` × an age factor interpolated linearly in (``age_factor_ages``,
-    ``age_factor_values``) and held flat outside; a share ``radiation_fatal_share`` is fatal,
-    and each induced cancer costs ``qaly_loss_per_radiation_cancer`` QALYs (already
-    discounted to the exposure, as R8 states it).
+    ``age_factor_values``) and held flat outside. Every induced cancer costs
+    ``qaly_loss_per_radiation_cancer`` QALYs for its illness and treatment (the morbidity part,
+    discounted to the exposure); a share ``radiation_fatal_share`` is fatal, killing
+    ``radiation_death_latency_years`` after the CT, and the life-years lost then (from the life
+    table, discounted) are the mortality part. Biopsies (when the recall work-up records them)
+    cost ``biopsy_qaly_loss`` each and kill with probability ``biopsy_complication_death``.
     """
 
     false_positive_qaly_loss: NonNegative = 0.048
@@ -173,7 +176,10 @@ class Harms(Block):
     age_factor_ages: list[NonNegative] = Field(default_factory=lambda: [20.0, 35.0, 50.0])
     age_factor_values: list[NonNegative] = Field(default_factory=lambda: [1.3, 1.0, 0.8])
     radiation_fatal_share: Probability = 0.5
-    qaly_loss_per_radiation_cancer: NonNegative = 3.0
+    qaly_loss_per_radiation_cancer: NonNegative = 0.5
+    radiation_death_latency_years: Annotated[float, Field(ge=0.0, allow_inf_nan=False)] = 15.0
+    biopsy_complication_death: Probability = 0.0008
+    biopsy_qaly_loss: NonNegative = 0.05
     source: str | None = None
 
     @field_validator("age_factor_ages")

@@ -69,23 +69,33 @@ class VisitDraws:
     recall: np.ndarray
     jitter: np.ndarray  # standard normal
     repeat: np.ndarray | None = None  # repeat-ultrasound uniforms (ct.workup = "repeat_us_then_ct")
-    columns: np.ndarray | None = None  # the people these draws are for (None: every column)
 
     @property
     def people(self) -> int:
         """Number of people the draws are for."""
-        return self.attendance.shape[1] if self.columns is None else int(self.columns.size)
+        return int(self.attendance.shape[1])
 
     def take(self, idx: np.ndarray) -> VisitDraws:
         """The draws of the people at positions ``idx``, keeping their values.
 
-        Nothing is copied here: :func:`plan_visits` picks the rows and these columns at once.
+        Each table's columns are gathered once here, so every protocol's
+        :func:`plan_visits` then picks whole rows (a cheap copy) from the shared result.
         """
-        return replace(self, columns=idx if self.columns is None else self.columns[idx])
+        cols = np.asarray(idx)
+        return replace(
+            self,
+            attendance=np.take(self.attendance, cols, axis=1),
+            loss=np.take(self.loss, cols, axis=1),
+            ultrasound=np.take(self.ultrasound, cols, axis=1),
+            ct=np.take(self.ct, cols, axis=1),
+            recall=np.take(self.recall, cols, axis=1),
+            jitter=np.take(self.jitter, cols, axis=1),
+            repeat=None if self.repeat is None else np.take(self.repeat, cols, axis=1),
+        )
 
     def rows(self, table: np.ndarray, cols: np.ndarray) -> np.ndarray:
         """``table``'s rows ``cols`` for these draws' people."""
-        return table[cols] if self.columns is None else table[np.ix_(cols, self.columns)]
+        return table[cols]
 
 
 def draw_visits(scenario: Scenario, n: int, streams: ReplicateStreams) -> VisitDraws:

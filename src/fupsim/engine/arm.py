@@ -142,6 +142,57 @@ def simulate_arm(
             st.stop_day[ps] = day[done]
             st.end_reason[ps] = _END["stopped_stable"]
 
+    def scan_round_all(v: int) -> None:
+        # scan_round and examine for the unbounded scanner, on whole rows with masks: most
+        # people are followed at each round, so masked full-width operations beat gathering
+        # and scattering them. Each person's arithmetic is the same as examine's.
+        day = plan.days[v]
+        active = (st.alive_until > day) & (st.stop_day > day)
+        att = plan.attend[v]
+        np.copyto(st.code[v], np.where(att, _V["negative"], _V["missed"]), where=active)
+        st.n_missed += active & ~att
+        sel = active & att
+        if not sel.any():
+            return
+        st.n_scans += sel
+        np.copyto(st.last_scan, day, where=sel)
+        np.add(st.cost, scan_unit * scan_discount(day), out=st.cost, where=sel)
+        detectable = st.onset_day <= day
+        u_us = plan.u_ultrasound[v]
+        us_pos = sel & np.where(detectable, u_us < sens, u_us < fp_us)
+        if repeat is not None and us_pos.any():
+            st.n_repeat += us_pos
+            np.add(st.cost, scan_unit * repeat_discount(day), out=st.cost, where=us_pos)
+            u_rep = repeat[v]
+            us_pos &= np.where(detectable, u_rep < sens, u_rep < fp_us)
+        if us_pos.any():
+            u_ct = plan.u_ct[v]
+            recall = us_pos & (plan.u_recall[v] < ct_done)
+            ct_pos = recall & np.where(detectable, u_ct < ct_sens, u_ct < ct_fp)
+            code = np.where(
+                ct_pos, _V["ct_positive"], np.where(recall, _V["ct_negative"], _V["positive_no_ct"])
+            )
+            np.copyto(st.code[v], code, where=us_pos)
+            st.n_ct += recall
+            np.add(st.cost, costs.ct * ct_discount(day), out=st.cost, where=recall)
+            st.n_fp += recall & ~detectable
+            if ct_pos.any():
+                in_time = st.alive_until > day + ct_delay
+                found = ct_pos & detectable & in_time
+                st.detected |= found
+                np.copyto(st.detect_day, day, where=found)
+                np.copyto(st.stop_day, day, where=ct_pos)
+                st.end_reason[found] = _END["screen_detected"]
+                st.end_reason[ct_pos & detectable & ~in_time] = _END["clinical_presentation"]
+                wrong = ct_pos & ~detectable
+                st.false_dx |= wrong
+                st.end_reason[wrong] = _END["false_diagnosis"]
+        if stop_k is not None:
+            np.copyto(st.stable, np.where(us_pos, 0, st.stable + 1), where=sel)
+            done = sel & (st.stable >= stop_k) & (st.stop_day > day)
+            np.copyto(st.stop_day, day, where=done)
+            st.end_reason[done] = _END["stopped_stable"]
+
     def lose(v: int) -> None:
         day = plan.days[v]
         lost = plan.lost_after[v] & (st.stop_day > day) & (st.alive_until > day)
@@ -154,7 +205,7 @@ def simulate_arm(
         # Each person's visits are still played in order, which is all that matters here.
         for v, nominal in enumerate(plan.nominal_days):
             yield env.timeout(max(int(nominal) - env.now, 0))
-            scan_round(v)
+            scan_round_all(v)
             lose(v)
 
     env = simpy.Environment()

@@ -388,6 +388,8 @@ def test_cli_report_of_a_scenario_records_its_overrides(tmp_path) -> None:
     html = (out / "index.html").read_text(encoding="utf-8")
     assert "--set ultrasound.specificity=0.95" in html and "--patients 500" in html
     assert "not run: --no-validation" in html
+    parts = _reproduce_line(html)
+    assert "--no-psa" in parts and "--psa-draws" not in parts  # what reproduces this page
 
 
 def _summary_for(costs: dict[str, float], yields: dict[str, float]) -> str:
@@ -506,3 +508,75 @@ def test_benefit_harm_table_rows_are_comparison_rows(report) -> None:
     assert row["estimate"] == pytest.approx(1000 * diff("qalys_per_patient"))
     deaths = t[(t["measure"].str.startswith("Deaths")) & (t["protocol"] == "us-3m")].iloc[0]
     assert deaths["estimate"] == pytest.approx(-diff("deaths_per_1000"))
+
+
+def test_rerendering_sees_a_design_subfolder(report, tmp_path) -> None:
+    """A design result written into REPORT/design is on the page re-rendered into REPORT."""
+    import shutil
+
+    rep = tmp_path / "rep"
+    shutil.copytree(report, rep)
+    assert 'id="design"' not in (rep / "index.html").read_text(encoding="utf-8")
+    argv = ["design", "scenarios/baseline.toml", "--out", str(rep / "design"), "--patients",
+            "200", "--replications", "2", "--intervals", "6,12", "--durations", "24",
+            "--workers", "1", "--quiet"]  # fmt: skip
+    assert main(argv) == 0
+    fupsim.build_report(rep, rep, progress=False, validation=False)
+    p = _Page()
+    p.feed((rep / "index.html").read_text(encoding="utf-8"))
+    assert "design" in p.sections
+    assert (rep / "figures" / "design_frontier.png").is_file()
+    assert (rep / "design" / "candidates.csv").is_file()  # the sub-folder itself is kept
+
+
+def _reproduce_line(html: str) -> list[str]:
+    import re
+    import shlex
+    from html import unescape
+
+    found = re.search(r"<b>Reproduce[^<]*</b> <code>(.*?)</code>", html, flags=re.S)
+    assert found, "no reproduce line"
+    return shlex.split(unescape(found.group(1)))
+
+
+def _flag(parts: list[str], flag: str) -> str | None:
+    return parts[parts.index(flag) + 1] if flag in parts else None
+
+
+@pytest.mark.slow
+def test_reproduce_line_records_the_psa_options(tmp_path, monkeypatch) -> None:
+    """The footer's command states the PSA's draws and adults per draw (read back from the
+    PSA's manifest, i.e. what was simulated); running it again gives the same PSA."""
+    import json
+
+    toml = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.toml"
+    base = ["report", str(toml), "--patients", "300", "--replications", "1", "--seed", "3",
+            "--workers", "1", "--quiet", "--no-validation"]  # fmt: skip
+    out = tmp_path / "psa"
+    argv = [*base, "--out", str(out), "--psa-draws", "3", "--psa-patients", "150"]
+    monkeypatch.setattr(sys, "argv", ["fupsim", *argv])  # as typed on the command line
+    assert main(argv) == 0
+    psa = json.loads((out / "psa_manifest.json").read_text())
+    parts = _reproduce_line((out / "index.html").read_text(encoding="utf-8"))
+    assert _flag(parts, "--psa-draws") == str(psa["draws"]) == "3"
+    assert _flag(parts, "--psa-patients") == str(psa["patients_per_point"]) == "150"
+    assert "--no-psa" not in parts
+    # the line, run again into another folder, gives the same PSA draws
+    again = tmp_path / "again"
+    parts[parts.index("--out") + 1] = str(again)
+    monkeypatch.setattr(sys, "argv", parts)
+    assert main(parts[1:]) == 0
+    a, b = (pd.read_csv(d / "psa.csv") for d in (out, again))
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_reproduce_command_replaces_stated_psa_options() -> None:
+    from fupsim.report.methods import reproduce_command
+
+    m = {"fupsim_command": "fupsim report a.toml --out r --psa-draws=50 --no-psa --seed 2"}
+    assert reproduce_command(m, {"draws": 9, "patients_per_point": 40}) == (
+        "fupsim report a.toml --out r --seed 2 --psa-draws 9 --psa-patients 40"
+    )
+    assert reproduce_command(m, None) == "fupsim report a.toml --out r --seed 2 --no-psa"
+    run = {"fupsim_command": "fupsim run a.toml --out r"}  # not a report: shown as recorded
+    assert reproduce_command(run, {"draws": 9}) == "fupsim run a.toml --out r"

@@ -23,7 +23,7 @@ import pandas as pd
 
 from fupsim.experiment import RUN_FILES, RunResult, load_run, run
 from fupsim.output import atomic_directory, check_out_dir, write_csv
-from fupsim.report import gather_files, render_report
+from fupsim.report import gather_files, gather_folders, render_report
 from fupsim.scenario import scenario_from_dict, with_overrides
 from fupsim.statistics import OUTPUT_FILES, compare
 from fupsim.validation import analytic_checks
@@ -141,7 +141,8 @@ def build_report(
     out : str or Path
         The report folder; it appears whole or not at all. Files already in it that the
         report does not replace (e.g. ``owsa.csv``, ``decision.csv``) are kept and feed the
-        plug-in sections.
+        plug-in sections, and so do its sub-folders (e.g. ``design/``): they are brought into
+        the folder being built before it is rendered (:func:`fupsim.report.gather_folders`).
     command : str, optional
         The command that rendered this page (shown beside the command that produced the
         results, which comes from the run's manifest).
@@ -171,8 +172,10 @@ def build_report(
             result = run_or_dir
             result.write_into(tmp)
             gather_files(tmp, [out])
+            gather_folders(tmp, [out])
         else:
             gather_files(tmp, [source, out])
+            gather_folders(tmp, [source, out])
             result = load_run(tmp, need=RUN_FILES[:1] + RUN_FILES[1:2] + RUN_FILES[3:])
         comparison_step(result, tmp, gee=gee)
         if validation:

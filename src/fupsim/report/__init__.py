@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html as html_lib
 import json
+import os
 import re
 import shutil
 import sys
@@ -32,7 +33,7 @@ from fupsim.report.summary import summary_html
 from fupsim.scenario import ScenarioError, scenario_from_dict
 from fupsim.statistics import load_comparison
 
-__all__ = ["RUN_DERIVED", "TITLES", "gather_files", "render_report"]
+__all__ = ["RUN_DERIVED", "TITLES", "gather_files", "gather_folders", "render_report"]
 
 TITLES: dict[str, str] = {
     "summary": "Summary and recommendation",
@@ -95,6 +96,48 @@ def gather_files(tmp: Path, sources: Iterable[Path], *, skip: Iterable[str] = ()
             if item.is_file() and not name.startswith(".") and name not in skipped:
                 if not (tmp / name).exists():
                     shutil.copy2(item, tmp / name)
+
+
+REGENERATED = frozenset({"figures", "tables", "points"})
+"""Sub-folders a render rewrites (figures, tables) or never reads (the PSA's point store)."""
+
+
+def _link_or_copy(src: str, dst: str) -> str:
+    """Hard-link a file (fupsim replaces files by renaming, never in place), else copy it."""
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+    return dst
+
+
+def gather_folders(
+    tmp: Path, sources: Iterable[Path], *, skip: Iterable[str] = REGENERATED
+) -> None:
+    """Bring the sub-folders of earlier reports (e.g. ``design/``) that ``tmp`` lacks into it.
+
+    So a report folder being rebuilt beside its target sees, while it is rendered, the
+    sub-folders the target already holds (a ``fupsim design --out REPORT/design`` result).
+    Files are hard-linked where the file system allows (they are never modified in place),
+    else copied; hidden folders and ``skip`` (default :data:`REGENERATED`) are left out.
+    """
+    skipped = set(skip)
+    for src in sources:
+        if not src.is_dir():
+            continue
+        for item in sorted(src.iterdir()):
+            name = item.name
+            if item.is_dir() and not name.startswith(".") and name not in skipped:
+                if not (tmp / name).exists():
+                    shutil.copytree(item, tmp / name, copy_function=_link_or_copy)
+
+
+def _json(path: Path) -> dict[str, Any] | None:
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
 
 
 def _csv(path: Path) -> pd.DataFrame | None:
@@ -230,7 +273,7 @@ def render_report(
             "Ultrasound follow-up of incidental intrahepatic calcification",
             subtitle + banner if banner else subtitle,
             sections,
-            methods.footer_html(m, command),
+            methods.footer_html(m, command, psa=_json(folder / "psa_manifest.json")),
         )
         (folder / "index.html").write_text(html, encoding="utf-8")
         tick()

@@ -6,6 +6,7 @@ STRESS-DES (reporting of discrete-event simulation studies) that apply to a fups
 
 from __future__ import annotations
 
+import shlex
 from typing import Any
 
 import pandas as pd
@@ -13,7 +14,14 @@ import pandas as pd
 from fupsim.report.html import Html, join, markup
 from fupsim.scenario import Scenario
 
-__all__ = ["footer_html", "methods_html", "parameter_rows", "parameters_html"]
+__all__ = [
+    "PSA_FLAGS",
+    "footer_html",
+    "methods_html",
+    "parameter_rows",
+    "parameters_html",
+    "reproduce_command",
+]
 
 CONFIDENCE = {
     "M": "measured (primary source)",
@@ -306,18 +314,60 @@ def overrides_banner(manifest: dict[str, Any], scenario: Scenario) -> Html | Non
     )
 
 
-def footer_html(manifest: dict[str, Any], command: str | None = None) -> Html:
-    """Package versions, git revision, the command that produced the results and the render.
+PSA_FLAGS = {"--psa-draws": True, "--psa-patients": True, "--no-psa": False}
+"""``fupsim report``'s PSA options (flag → takes a value), restated by :func:`reproduce_command`."""
 
-    The reproduce line is the manifest's ``fupsim_command`` (the command that simulated);
-    a re-render adds its own line below it and never replaces it.
+
+def reproduce_command(manifest: dict[str, Any], psa: dict[str, Any] | None = None) -> str:
+    """The command that reproduces the results, with the PSA options that were used.
+
+    The manifest's ``fupsim_command`` (or, for a run made from Python, its equivalent). For a
+    ``fupsim report`` command the PSA options are restated from the PSA's manifest
+    (``psa_manifest.json``): ``--psa-draws D --psa-patients P`` (the size the noise rule chose,
+    so a later change of default or rule cannot change the reproduced numbers), or
+    ``--no-psa`` when the folder holds no PSA. Other commands are shown as recorded.
     """
-    pkgs = ", ".join(f"{k} {v}" for k, v in sorted(manifest.get("packages", {}).items()))
-    rev = manifest.get("git_revision") or "not recorded (not run from a git checkout)"
     produced = manifest.get("fupsim_command") or (  # run from Python: the equivalent command
         f"fupsim report SCENARIO.toml --out REPORT --seed {manifest.get('seed')} "
         f"--replications {manifest.get('replications')} --patients {manifest.get('patients')}"
     )
+    try:
+        parts = shlex.split(str(produced))
+    except ValueError:
+        return str(produced)
+    if parts[:2] != ["fupsim", "report"]:
+        return str(produced)
+    kept: list[str] = []
+    skip_value = False
+    for part in parts:
+        flag = part.split("=", 1)[0]
+        if skip_value:
+            skip_value = False
+        elif flag in PSA_FLAGS:
+            skip_value = PSA_FLAGS[flag] and "=" not in part
+        else:
+            kept.append(part)
+    if psa and psa.get("draws") is not None:
+        kept += ["--psa-draws", str(psa["draws"])]
+        if psa.get("patients_per_point") is not None:
+            kept += ["--psa-patients", str(psa["patients_per_point"])]
+    else:
+        kept.append("--no-psa")
+    return shlex.join(kept)
+
+
+def footer_html(
+    manifest: dict[str, Any], command: str | None = None, *, psa: dict[str, Any] | None = None
+) -> Html:
+    """Package versions, git revision, the command that produced the results and the render.
+
+    The reproduce line is :func:`reproduce_command` (the manifest's ``fupsim_command`` with
+    the PSA options of ``psa``, the PSA's manifest); a re-render adds its own line below it
+    and never replaces it.
+    """
+    pkgs = ", ".join(f"{k} {v}" for k, v in sorted(manifest.get("packages", {}).items()))
+    rev = manifest.get("git_revision") or "not recorded (not run from a git checkout)"
+    produced = reproduce_command(manifest, psa)
     wall = manifest.get("wall_time_seconds")
     rendered = (
         markup("<p><b>This page rendered by:</b> <code>{}</code></p>", command)

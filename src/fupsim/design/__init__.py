@@ -22,7 +22,7 @@ import pandas as pd
 
 from fupsim.design.best import BEST_COLUMNS, best_by_wtp
 from fupsim.design.candidates import candidate_table, generate_candidates
-from fupsim.design.evaluate import Q, Sums, evaluate, preflight
+from fupsim.design.evaluate import Execution, Sums, evaluate, preflight
 from fupsim.design.psa import CEAF_COLUMNS, check_psa, psa_over_designs, top_candidates
 from fupsim.design.select import kn_screen, kn_start, net_benefit
 from fupsim.design.spec import (
@@ -33,43 +33,23 @@ from fupsim.design.spec import (
     load_design,
     wtp_values,
 )
+from fupsim.design.tables import METRICS, metrics
 from fupsim.economics import icer_table
 from fupsim.errors import ParameterError
-from fupsim.output import atomic_directory, manifest, write_json
+from fupsim.output import atomic_directory, manifest, write_csv, write_json
 from fupsim.scenario import Scenario
 from fupsim.sensitivity.store import PointStore
 
 __all__ = [
     "BEST_COLUMNS",
     "CEAF_COLUMNS",
+    "METRICS",
     "DesignResult",
     "DesignSpec",
     "design",
     "design_spec",
     "load_design",
 ]
-
-METRICS: dict[str, tuple[str, float, str]] = {
-    # output column: (numerator quantity, scale, meaning)
-    "cost_per_patient": ("cost", 1.0, "discounted cost per person, scenario currency"),
-    "effect_per_patient": ("effect", 1.0, "effect per person (manifest 'effect' names it)"),
-    "screen_detected_per_1000": ("screen_detected", 1000.0, "yield: screen-detected changes"),
-    "interval_cases_per_1000": ("interval_case", 1000.0, "changes presenting first"),
-    "false_positive_workups_per_1000": (
-        "n_false_positive_workups",
-        1000.0,
-        "harm: CT work-ups without a detectable change",
-    ),
-    "false_diagnoses_per_1000": (
-        "false_diagnosis",
-        1000.0,
-        "harm: CT confirmed a change not there",
-    ),
-    "scans_per_patient": ("n_scans", 1.0, "attended scans per person"),
-    "missed_scans_per_patient": ("n_missed", 1.0, "missed scans per person"),
-    "ct_per_patient": ("n_ct", 1.0, "CT work-ups per person"),
-}
-"""Columns of ``candidates.csv`` beyond the candidate's description (each with ``_se``)."""
 
 
 @dataclass(frozen=True)
@@ -133,25 +113,11 @@ class DesignResult:
         with atomic_directory(out, force=force) as tmp:
             for name, frame in tables.items():
                 if frame is not None:
-                    frame.to_csv(tmp / name, index=False, float_format="%.10g")
+                    write_csv(frame, tmp / name)
             if extra is not None:
                 extra(tmp)
             write_json(tmp / "design_manifest.json", self.manifest)
         return Path(out)
-
-
-def _metrics(cube: np.ndarray) -> dict[str, float]:
-    """Pooled per-person metrics and their SEs over units, for one candidate ``(U, S, Q)``."""
-    tot = cube.sum(axis=1)  # (U, Q)
-    people = tot[:, Q["people"]]
-    out: dict[str, float] = {}
-    u = tot.shape[0]
-    for name, (q, scale, _) in METRICS.items():
-        est = scale * tot[:, Q[q]].sum() / people.sum()
-        z = (scale * tot[:, Q[q]] - est * people) / people.mean()
-        out[name] = float(est)
-        out[f"{name}_se"] = float(np.sqrt((z**2).sum() / (u * (u - 1)))) if u > 1 else np.nan
-    return out
 
 
 def design(
@@ -219,16 +185,8 @@ def design(
     cands = generate_candidates(scenario, spec)
     layout = preflight(scenario, spec, effect, seed, n)
     sums = Sums(layout.labels, spec.batches_per_replicate, {})
-    run_kw: dict[str, Any] = {
-        "seed": seed,
-        "patients": n,
-        "spec": spec,
-        "effect": effect,
-        "store": store,
-        "workers": workers,
-        "scheduler": scheduler,
-        "progress": progress,
-    }
+    run = Execution(seed, n, store, workers, scheduler, progress)
+    run_kw: dict[str, Any] = {"run": run, "spec": spec, "effect": effect}
     k = len(cands)
     everyone = list(range(k))
     stats = evaluate(scenario, cands, everyone, range(reps0), sums, **run_kw)
@@ -262,7 +220,7 @@ def design(
     rows = []
     for c in everyone:
         reps = sums.replicates_of(c)
-        rows.append({"replications": len(reps), **_metrics(sums.cube([c], reps)[0])})
+        rows.append({"replications": len(reps), **metrics(sums.cube([c], reps)[0])})
     table = pd.concat([table, pd.DataFrame(rows)], axis=1)
     frontier = icer_table(
         table[["candidate", "cost_per_patient", "effect_per_patient"]],
@@ -295,12 +253,7 @@ def design(
             top_candidates(means, spec.psa_top),
             wtps=wtps,
             effect=effect,
-            seed=seed,
-            patients=n,
-            store=store,
-            workers=workers,
-            scheduler=scheduler,
-            progress=progress,
+            run=run,
         )
     record = manifest(
         "design",

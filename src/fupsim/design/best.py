@@ -17,12 +17,11 @@ import pandas as pd
 from scipy.stats import norm
 
 from fupsim.design.candidates import Candidate
-from fupsim.design.evaluate import Q, Sums
+from fupsim.design.evaluate import Sums
+from fupsim.design.policy import STRATIFIED_COLUMNS, stratified_policy
 from fupsim.design.select import (
-    best_per_stratum,
     net_benefit,
     paired_gap,
-    policy_units,
     probability_best,
     scaled_residuals,
     standard_error,
@@ -50,9 +49,7 @@ BEST_COLUMNS: dict[str, str] = {
     "article_best": "the best of the scenario's own (the article's) protocols",
     "gain_over_article": "best minus article_best net benefit per person",
     "gain_over_article_se": "paired standard error of that gain",
-    "stratified_nb": "expected net benefit of the best stratified policy (first stage)",
-    "stratified_gain": "stratified policy minus the best uniform schedule (first stage)",
-    "stratified_gain_se": "paired standard error of that gain",
+    **STRATIFIED_COLUMNS,
 }
 """Columns of ``best_by_wtp.csv``."""
 
@@ -62,38 +59,6 @@ def _pair(sums: Sums, own: list[list[int]], b: int, j: int, w: float) -> tuple[f
     common = range(min(len(own[j]), len(own[b])))
     pair_nb, pair_z = net_benefit(sums.cube([b, j], common), w)
     return paired_gap(pair_nb, pair_z, 0, 1)
-
-
-def _stratified(
-    cands: list[Candidate], sums: Sums, first: np.ndarray, w: float
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The best stratified policy's columns, and its rows of ``strata.csv``."""
-    nb0, _ = net_benefit(first, w)
-    choice, nb_s = best_per_stratum(first, w)
-    uniform = int(np.argmax(nb0))
-    pol = policy_units(first, [int(c) for c in choice])[None, :, None, :]
-    both = np.concatenate([pol, first[uniform].sum(axis=1)[None, :, None, :]])
-    pair_nb, pair_z = net_benefit(both, w)
-    gain, gain_se = paired_gap(pair_nb, pair_z, 0, 1)
-    row = {
-        "stratified_nb": float(pair_nb[0]),
-        "stratified_gain": gain,
-        "stratified_gain_se": gain_se,
-    }
-    share = first[0, :, :, Q["people"]].sum(axis=0) / first[0, :, :, Q["people"]].sum()
-    rows = [
-        {
-            "wtp": w,
-            "stratum": label,
-            "people_share": float(share[s]),
-            "schedule": cands[int(choice[s])].name,
-            "nb_contribution": float(nb_s[choice[s], s]),
-            "uniform_schedule": cands[uniform].name,
-            "uniform_nb_contribution": float(nb_s[uniform, s]),
-        }
-        for s, label in enumerate(sums.strata)
-    ]
-    return row, rows
 
 
 def best_by_wtp(
@@ -180,11 +145,13 @@ def best_by_wtp(
                 "gain_over_article_se": gain_se,
             }
         if len(sums.strata) > 1:
-            extra, more = _stratified(cands, sums, first, w)
+            extra, more = stratified_policy(
+                cands, sums.strata, first, w, delta=deltas[w], z_crit=z_crit
+            )
             row |= extra
             strata_rows += more
         rows.append(row)
     best = pd.DataFrame(rows).reindex(columns=list(BEST_COLUMNS))
     if len(sums.strata) <= 1:
-        best = best.drop(columns=["stratified_nb", "stratified_gain", "stratified_gain_se"])
+        best = best.drop(columns=list(STRATIFIED_COLUMNS))
     return best, (pd.DataFrame(strata_rows) if strata_rows else None)

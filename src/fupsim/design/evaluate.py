@@ -42,7 +42,7 @@ from fupsim.scenario import Protocol, Scenario, ScenarioError
 from fupsim.sensitivity.store import NOT_HASHED, PointStore
 from fupsim.workup import Workup, index_workup
 
-__all__ = ["QUANTITIES", "Sums", "evaluate", "evaluate_many", "preflight"]
+__all__ = ["QUANTITIES", "Execution", "Sums", "evaluate", "evaluate_many", "preflight"]
 
 QUANTITIES: tuple[str, ...] = (
     "people",
@@ -231,6 +231,19 @@ class Sums:
         return out
 
 
+@dataclass(frozen=True)
+class Execution:
+    """Where and on whom the search plays: the people (``seed``, ``patients`` per replicate),
+    the point store that makes it resumable, and the workers or Dask scheduler."""
+
+    seed: int
+    patients: int
+    store: PointStore | None = None
+    workers: int | None = None
+    scheduler: str | None = None
+    progress: bool | None = None
+
+
 def evaluate(
     scenario: Scenario,
     candidates: Sequence[Candidate],
@@ -252,14 +265,9 @@ def evaluate_many(
     which: Sequence[int],
     replicates: Sequence[int],
     *,
-    seed: int,
-    patients: int,
+    run: Execution,
     spec: DesignSpec,
     effect: str,
-    store: PointStore | None,
-    workers: int | None = None,
-    scheduler: str | None = None,
-    progress: bool | None = None,
     desc: str | None = None,
 ) -> dict[str, float]:
     """Play candidates ``which`` on ``replicates`` under each job's scenario, in one pool.
@@ -270,6 +278,8 @@ def evaluate_many(
     a replicate is split into chunks only when there are fewer tasks than twice the workers.
     Returns counts of tasks run and reused.
     """
+    seed, patients, store = run.seed, run.patients, run.store
+    workers, scheduler = run.workers, run.scheduler
     n_workers = 1 if scheduler is None and workers == 1 else (workers or os.cpu_count() or 1)
     slots = max(len(replicates) * len(jobs), 1)
     chunks = max(1, min(len(which), math.ceil(2 * n_workers / slots)))
@@ -319,7 +329,7 @@ def evaluate_many(
             todo,
             workers=workers,
             scheduler=scheduler,
-            progress=progress,
+            progress=run.progress,
             desc=label,
             on_result=keep,
         )

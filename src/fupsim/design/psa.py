@@ -17,18 +17,19 @@ net benefit: the choice under current information) and the EVPI per person at th
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from fupsim.design.candidates import Candidate
-from fupsim.design.evaluate import Q, Sums, evaluate_many
+from fupsim.design.evaluate import Execution, Sums, evaluate_many
 from fupsim.design.select import net_benefit
 from fupsim.design.spec import DesignSpec
+from fupsim.design.tables import means
 from fupsim.scenario import Scenario, ScenarioError, with_overrides
 from fupsim.sensitivity.psa import draw_overrides, draw_parameters
-from fupsim.sensitivity.store import PointStore
 
 __all__ = ["CEAF_COLUMNS", "ceaf_from_draws", "check_psa", "psa_over_designs", "top_candidates"]
 
@@ -111,12 +112,7 @@ def psa_over_designs(
     *,
     wtps: Sequence[float],
     effect: str,
-    seed: int,
-    patients: int,
-    store: PointStore | None,
-    workers: int | None = None,
-    scheduler: str | None = None,
-    progress: bool | None = None,
+    run: Execution,
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """Play the ``top`` candidates under ``spec.psa_draws`` parameter draws.
 
@@ -132,12 +128,9 @@ def psa_over_designs(
         Willingness to pay, currency per unit of effect.
     effect : str
         Outcome column of the effect.
-    seed : int
-        Seeds the parameter draws and the simulation (as :func:`fupsim.psa`).
-    patients : int
-        The search's adults per replicate.
-    store, workers, scheduler, progress
-        As :func:`fupsim.design.design`.
+    run : Execution
+        The search's: its seed also seeds the parameter draws (as :func:`fupsim.psa`); its
+        patients are the default of ``spec.psa_patients``.
 
     Returns
     -------
@@ -150,7 +143,7 @@ def psa_over_designs(
         Tasks run and reused.
     """
     check_psa(scenario, spec)
-    params = draw_parameters(scenario, spec.psa_draws, seed)
+    params = draw_parameters(scenario, spec.psa_draws, run.seed)
     flat = spec.model_copy(update={"strata": []})  # whole-cohort sums are all a draw needs
     jobs = [
         (with_overrides(scenario, ov), Sums(["all"], spec.batches_per_replicate, {}))
@@ -162,14 +155,9 @@ def psa_over_designs(
         cands,
         list(top),
         reps,
-        seed=seed,
-        patients=spec.psa_patients or patients,
+        run=replace(run, patients=spec.psa_patients or run.patients),
         spec=flat,
         effect=effect,
-        store=store,
-        workers=workers,
-        scheduler=scheduler,
-        progress=progress,
         desc=f"design PSA ({len(top)} candidates x {spec.psa_draws} draws)",
     )
     names = [cands[c].name for c in top]
@@ -179,16 +167,7 @@ def psa_over_designs(
         cube = sums.cube(list(top), reps)
         for i, w in enumerate(wtps):
             nb[i, d] = net_benefit(cube, w)[0]
-        tot = cube.sum(axis=(1, 2))  # (K, Q)
-        people = tot[:, Q["people"]]
         for c, name in enumerate(names):
-            rows.append(
-                {
-                    "draw": int(params["draw"].iloc[d]),
-                    "candidate": name,
-                    "cost_per_patient": float(tot[c, Q["cost"]] / people[c]),
-                    "effect_per_patient": float(tot[c, Q["effect"]] / people[c]),
-                }
-            )
+            rows.append({"draw": int(params["draw"].iloc[d]), "candidate": name, **means(cube[c])})
     draws = pd.DataFrame(rows).merge(params, on="draw", how="left")
     return draws, ceaf_from_draws(nb, names, wtps), stats

@@ -87,3 +87,61 @@ def test_section_renders_figures_and_the_paired_delay_table(run_dir: Path, tmp_p
     # a protocol without scans never waits: its delay is the same with or without limits
     none = delays.set_index("protocol").loc["no-follow-up"]
     assert none["mean_delay_months_unlimited"] == none["mean_delay_months_with_limits"]
+
+
+def _summaries() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Hand-made summaries with unlimited slots and with the service's."""
+    free = pd.DataFrame(
+        {
+            "protocol": ["a", "b"],
+            "mean_delay_months": [3.0, 4.0],
+            "screen_detected_per_1000": [5.0, 4.0],
+            "qalys_per_patient": [20.0, 20.5],
+            "life_years_per_patient": [21.0, 21.5],
+        }
+    )
+    held = free.assign(
+        mean_delay_months=[3.5, 4.0],
+        screen_detected_per_1000=[4.5, 4.0],
+        qalys_per_patient=[19.998, 20.5],
+    )
+    return free, held
+
+
+def test_limits_table_follows_the_effect() -> None:
+    """Loss per 1,000 = (unlimited − limited) × 1,000 / the summary's scale: QALYs per person
+    (20.0 − 19.998) × 1000 = 2; screen-detected per 1,000 (5.0 − 4.5) = 0.5."""
+    from fupsim.capacity import limits_columns, limits_table
+
+    free, held = _summaries()
+    q = limits_table(free, held, "qaly")
+    assert list(q.columns) == list(limits_columns("qaly"))
+    assert set(q["effect"]) == {"qaly"}
+    assert q["qalys_lost_to_limits_per_1000"].tolist() == pytest.approx([2.0, 0.0])
+    assert q["qalys_per_patient_with_limits"].tolist() == [19.998, 20.5]
+    s = limits_table(free, held, "screen_detected")
+    assert s["screen_detected_lost_to_limits_per_1000"].tolist() == pytest.approx([0.5, 0.0])
+    assert "qalys_per_patient_unlimited" not in s
+
+
+def test_section_shows_the_effect_of_the_limits_file(run_dir: Path, tmp_path: Path) -> None:
+    """A QALY limits file gives a QALY table and figure; an older file without the effect
+    column falls back to screen-detected changes."""
+    from fupsim.capacity import limits_table
+
+    folder = tmp_path / "rep"
+    folder.mkdir()
+    for name in ("capacity.csv", "summary.csv"):
+        (folder / name).write_bytes((run_dir / name).read_bytes())
+    free, held = _summaries()
+    limits_table(free, held, "qaly").to_csv(folder / section.LIMITS_FILE, index=False)
+    text = str(section.render(folder, tmp_path / "figures"))
+    assert "QALYs lost per 1,000 to waiting" in text
+    assert "QALYs per 1,000 people, unlimited" in text
+    assert "20,000.00" in text and "19,998.00" in text  # per 1,000 people
+    assert (tmp_path / "figures" / "capacity_effect.png").is_file()
+    old = limits_table(free, held, "screen_detected").drop(columns="effect")
+    old.to_csv(folder / section.LIMITS_FILE, index=False)
+    text = str(section.render(folder, tmp_path / "figures2"))
+    assert "screen-detected changes lost per 1,000 to waiting" in text
+    assert "QALY" not in text.split("capacity_delay")[1]

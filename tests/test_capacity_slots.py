@@ -93,6 +93,9 @@ def test_capacity_command_writes_required_slots(tmp_path: Path, capsys: Any) -> 
     slots = table.set_index("protocol")["required_slots_per_day"]
     assert slots["us-3m"] >= slots["us-4.5m"] >= slots["us-6m"] >= slots["no-follow-up"] == 0
     assert (out / "manifest.json").is_file()
+    # the effect follows analysis.effect (QALYs by default), at the slots found
+    qalys = table["qalys_per_patient_at_required_slots"]
+    assert qalys.notna().all() and (qalys > 1).all()
 
 
 @pytest.mark.parametrize(

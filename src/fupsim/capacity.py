@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from fupsim.labels import EFFECTS
 from fupsim.protocol import horizon_day
 from fupsim.rng import ReplicateStreams
 from fupsim.scenario import DAYS_PER_MONTH, Scenario, ScenarioError, with_overrides
@@ -30,6 +31,8 @@ __all__ = [
     "Service",
     "calendar_table",
     "draw_service",
+    "limits_columns",
+    "limits_table",
     "next_clinic_day",
     "required_slots",
     "service_adults",
@@ -222,6 +225,57 @@ def wait_table(replicate: int, protocol: str, waits: np.ndarray) -> pd.DataFrame
             "appointments": counts[hit].astype(np.int64),
         }
     )
+
+
+def limits_columns(effect: str) -> dict[str, str]:
+    """Columns of ``capacity_limits.csv`` (:func:`limits_table`) for ``analysis.effect``."""
+    e = EFFECTS[effect]
+    cols = {
+        "protocol": "protocol name",
+        "effect": "the scenario's analysis.effect (qaly, life_years or screen_detected)",
+        "mean_delay_months_unlimited": "mean onset-to-diagnosis delay, unlimited slots, months",
+        "mean_delay_months_with_limits": "mean onset-to-diagnosis delay, the service's slots, months",
+        "screen_detected_per_1000_unlimited": "screen-detected changes per 1,000, unlimited slots",
+        "screen_detected_per_1000_with_limits": "screen-detected changes per 1,000, service slots",
+    }
+    if e.summary != "screen_detected_per_1000":
+        cols[f"{e.summary}_unlimited"] = f"{e.plural} ({e.summary}), unlimited slots"
+        cols[f"{e.summary}_with_limits"] = f"{e.plural} ({e.summary}), the service's slots"
+    cols[f"{e.outcome}_lost_to_limits_per_1000"] = (
+        f"{e.plural} lost per 1,000 people because scans wait for a slot (unlimited minus limited)"
+    )
+    return cols
+
+
+def limits_table(unlimited: pd.DataFrame, limited: pd.DataFrame, effect: str) -> pd.DataFrame:
+    """Detection and the chosen effect per protocol with unlimited slots and with the service's.
+
+    Parameters
+    ----------
+    unlimited, limited : DataFrame
+        ``summary()`` of the same people, arrivals and clinic days with unlimited slots and
+        with the scenario's (columns ``protocol``, ``mean_delay_months``,
+        ``screen_detected_per_1000`` and the effect's summary column).
+    effect : str
+        ``analysis.effect``; its summary column (:data:`fupsim.labels.EFFECTS`) is compared.
+
+    Returns
+    -------
+    DataFrame
+        Columns :func:`limits_columns`; the loss is (unlimited − limited) per 1,000 people,
+        so a positive value is what waiting for a slot costs.
+    """
+    e = EFFECTS[effect]
+    keep = list(
+        dict.fromkeys(["protocol", "mean_delay_months", "screen_detected_per_1000", e.summary])
+    )
+    table = unlimited[keep].merge(
+        limited[keep], on="protocol", suffixes=("_unlimited", "_with_limits")
+    )
+    table.insert(1, "effect", effect)
+    lost = table[f"{e.summary}_unlimited"] - table[f"{e.summary}_with_limits"]
+    table[f"{e.outcome}_lost_to_limits_per_1000"] = lost * 1000.0 / e.summary_scale
+    return table[list(limits_columns(effect))]
 
 
 def _protocol_only(scenario: Scenario, protocol: str, slots: int) -> Scenario:

@@ -28,6 +28,15 @@ REQUIRED_COLUMNS: dict[str, str] = {
     "clinic_days_per_week": "clinic days per week",
     "background_scans_per_day": "mean scans of other services' patients per clinic day",
 }
+"""Fixed columns of ``required_slots.csv``; :func:`effect_column` adds the effect's."""
+
+
+def effect_column(effect: str) -> tuple[str, str]:
+    """The column of ``required_slots.csv`` holding ``analysis.effect`` at the required slots."""
+    from fupsim.labels import EFFECTS
+
+    e = EFFECTS[effect]
+    return f"{e.summary}_at_required_slots", f"{e.plural} ({e.summary}) with those slots"
 
 
 def register(sub: Any) -> None:
@@ -48,10 +57,12 @@ def register(sub: Any) -> None:
     p.set_defaults(func=_run)
 
 
-def _p95(args: argparse.Namespace) -> Any:
+def _p95(args: argparse.Namespace, effects: dict[int, float]) -> Any:
+    """The slot search's run: the p95 wait, recording the effect per slots tried in ``effects``."""
     import pandas as pd
 
     from fupsim.experiment import run
+    from fupsim.labels import EFFECTS
 
     def p95_wait(scenario: Scenario) -> float:
         result = run(
@@ -64,7 +75,10 @@ def _p95(args: argparse.Namespace) -> Any:
             events=False,
             progress=False,
         )
-        value = result.summary()["p95_wait_days"].iloc[0]
+        summary = result.summary()
+        slots = scenario.capacity.slots_per_day if scenario.capacity else 0
+        effects[slots] = float(summary[EFFECTS[scenario.analysis.effect].summary].iloc[0])
+        value = summary["p95_wait_days"].iloc[0]
         return float(value) if pd.notna(value) else math.nan
 
     return p95_wait
@@ -97,11 +111,14 @@ def _run(args: argparse.Namespace) -> int:
         "--patients/--replications (default simulation.patients/replications)",
     )
     started = time.perf_counter()
+    effect, effect_doc = effect_column(scenario.analysis.effect)
+    columns = {**REQUIRED_COLUMNS, effect: effect_doc}
     rows = []
     for protocol in scenario.protocol_names:
         if not args.quiet:
             print(f"searching slots for {protocol} ...", flush=True)
-        slots, p95 = required_slots(scenario, protocol, _p95(args))
+        effects: dict[int, float] = {}
+        slots, p95 = required_slots(scenario, protocol, _p95(args, effects))
         rows.append(
             {
                 "protocol": protocol,
@@ -111,9 +128,11 @@ def _run(args: argparse.Namespace) -> int:
                 "new_patients_per_year": cap.new_patients_per_year,
                 "clinic_days_per_week": cap.clinic_days_per_week,
                 "background_scans_per_day": cap.background_scans_per_day,
+                # 0 slots (a protocol without scans): the run with one slot has the same effect
+                effect: effects.get(slots, effects.get(1, math.nan)),
             }
         )
-    table = pd.DataFrame(rows, columns=list(REQUIRED_COLUMNS))
+    table = pd.DataFrame(rows, columns=list(columns))
     record = manifest(
         "capacity",
         scenario.resolved(),
@@ -123,7 +142,7 @@ def _run(args: argparse.Namespace) -> int:
             "patients": args.patients,
         },
         started=started,
-        columns=REQUIRED_COLUMNS,
+        columns=columns,
     )
     with atomic_directory(out, force=args.force) as tmp:
         table.to_csv(tmp / "required_slots.csv", index=False, float_format="%.10g")
@@ -131,7 +150,7 @@ def _run(args: argparse.Namespace) -> int:
     if not args.quiet:
         print_table(
             table,
-            ["protocol", "required_slots_per_day", "p95_wait_days", "target_p95_wait_days"],
+            ["protocol", "required_slots_per_day", "p95_wait_days", "target_p95_wait_days", effect],
             title=f"{scenario.meta.name}: slots per clinic day for a 95th-percentile wait of "
             f"at most {cap.target_p95_wait_days:g} days",
         )

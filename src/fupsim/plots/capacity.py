@@ -18,7 +18,13 @@ from matplotlib.patches import Patch
 from fupsim.plots.axes import colors_for, new_axes
 from fupsim.scenario import DAYS_PER_MONTH
 
-__all__ = ["plot_delay_with_limits", "plot_queue", "plot_utilisation", "plot_waits"]
+__all__ = [
+    "plot_delay_with_limits",
+    "plot_effect_lost_to_limits",
+    "plot_queue",
+    "plot_utilisation",
+    "plot_waits",
+]
 
 
 def _weekly(calendar: pd.DataFrame, column: str) -> pd.DataFrame:
@@ -112,4 +118,29 @@ def plot_delay_with_limits(
     ax.set_ylabel("mean delay from onset to diagnosis, months")
     ax.set_ylim(bottom=0)
     ax.legend(handles=handles, frameon=False, fontsize=8)
+    return ax
+
+
+def plot_effect_lost_to_limits(
+    delays: pd.DataFrame,
+    *,
+    column: str,
+    ylabel: str,
+    ax: Axes | None = None,
+    colors: Mapping[str, str] | None = None,
+) -> Axes:
+    """One bar per protocol: the effect lost per 1,000 people because scans wait for a slot.
+
+    ``column`` is the loss column of ``capacity_limits.csv`` (e.g.
+    ``qalys_lost_to_limits_per_1000``, :func:`fupsim.capacity.limits_columns`) and ``ylabel``
+    names it with its unit; a line marks zero (no loss).
+    """
+    ax = new_axes(ax)
+    names = list(delays["protocol"])
+    palette = colors_for(names, colors)
+    x = np.arange(len(names))
+    ax.bar(x, delays[column].to_numpy(float), 0.6, color=[palette[n] for n in names])
+    ax.axhline(0.0, color="0.3", lw=0.8)
+    ax.set_xticks(x, names)
+    ax.set_ylabel(ylabel)
     return ax

@@ -4,8 +4,9 @@ A plug-in section (see :mod:`fupsim.report.sections`). When the report folder ho
 weekly service table ``capacity.csv`` (a run of a scenario with ``[capacity]``),
 :func:`render` draws utilisation, waits and queue over service time, tabulates the service
 metrics per protocol, and, when the folder holds ``capacity_limits.csv`` (written before
-rendering by :func:`fupsim.pipeline.capacity_step`), compares the mean detection delay with
-the service's slots against the same people with unlimited slots. It only reads files.
+rendering by :func:`fupsim.pipeline.capacity_step`), compares the mean detection delay and
+the scenario's effect (``analysis.effect``: QALYs by default, the file's ``effect`` column)
+with the service's slots against the same people with unlimited slots. It only reads files.
 Returns None when ``capacity.csv`` is absent.
 """
 
@@ -18,8 +19,15 @@ from typing import Any
 
 import pandas as pd
 
+from fupsim.labels import EFFECTS
 from fupsim.metrics import CAPACITY_SUMMARY_COLUMNS
-from fupsim.plots.capacity import plot_delay_with_limits, plot_queue, plot_utilisation, plot_waits
+from fupsim.plots.capacity import (
+    plot_delay_with_limits,
+    plot_effect_lost_to_limits,
+    plot_queue,
+    plot_utilisation,
+    plot_waits,
+)
 from fupsim.plots.style import protocol_colors
 from fupsim.report.figures import section_figure
 from fupsim.report.html import Html, join, markup
@@ -58,6 +66,58 @@ def _figure(
     return section_figure(
         lambda ax: plot(data, ax=ax, colors=colors), figures_dir, name, caption, figsize=(7.5, 4.2)
     )
+
+
+def _limits(delays: pd.DataFrame, figures_dir: Path) -> list[Html]:
+    """Delay and effect with and without the slot limit, in the effect the file names."""
+    name = str(delays["effect"].iloc[0]) if "effect" in delays and len(delays) else ""
+    e = EFFECTS.get(name, EFFECTS["screen_detected"])
+    if f"{e.summary}_with_limits" not in delays:  # a file from before the effect choice
+        e = EFFECTS["screen_detected"]
+    scale = 1000.0 / e.summary_scale  # summary unit -> per 1,000 people
+    shown = delays.assign(
+        effect_unlimited=delays[f"{e.summary}_unlimited"] * scale,
+        effect_with_limits=delays[f"{e.summary}_with_limits"] * scale,
+        effect_lost=delays[f"{e.summary}_unlimited"] * scale
+        - delays[f"{e.summary}_with_limits"] * scale,
+    )
+    per = f"{e.plural} per 1,000 people"
+    return [
+        _figure(
+            plot_delay_with_limits,
+            delays,
+            figures_dir,
+            "capacity_delay",
+            "Mean onset-to-diagnosis delay with unlimited slots and with the service's slots",
+        ),
+        section_figure(
+            lambda ax: plot_effect_lost_to_limits(
+                shown,
+                column="effect_lost",
+                ylabel=f"{e.plural} lost per 1,000 people",
+                ax=ax,
+                colors=protocol_colors(list(dict.fromkeys(delays["protocol"]))),
+            ),
+            figures_dir,
+            "capacity_effect",
+            f"{e.plural} lost per 1,000 people because scans wait for a slot "
+            "(unlimited minus the service's slots)",
+            figsize=(7.5, 4.2),
+        ),
+        _table(
+            shown,
+            {
+                "protocol": "protocol",
+                "mean_delay_months_unlimited": "delay, unlimited slots (months)",
+                "mean_delay_months_with_limits": "delay, service slots (months)",
+                "effect_unlimited": f"{per}, unlimited",
+                "effect_with_limits": f"{per}, service slots",
+                "effect_lost": f"{e.plural} lost per 1,000 to waiting",
+            },
+            f"Detection delay and {e.plural} with and without the slot limit "
+            "(same people, arrivals and clinic days)",
+        ),
+    ]
 
 
 def render(report_dir: Path, figures_dir: Path) -> Html | None:
@@ -105,25 +165,6 @@ def render(report_dir: Path, figures_dir: Path) -> Html | None:
         ),
     ]
     if delays is not None:
-        parts += [
-            _figure(
-                plot_delay_with_limits,
-                delays,
-                figures_dir,
-                "capacity_delay",
-                "Mean onset-to-diagnosis delay with unlimited slots and with the service's slots",
-            ),
-            _table(
-                delays,
-                {
-                    "protocol": "protocol",
-                    "mean_delay_months_unlimited": "delay, unlimited slots (months)",
-                    "mean_delay_months_with_limits": "delay, service slots (months)",
-                    "screen_detected_per_1000_unlimited": "screen-detected /1000, unlimited",
-                    "screen_detected_per_1000_with_limits": "screen-detected /1000, service slots",
-                },
-                "Detection with and without the slot limit (same people, arrivals and clinic days)",
-            ),
-        ]
+        parts += _limits(delays, figures_dir)
     parts.append(markup("</section>"))
     return join(parts, "\n")

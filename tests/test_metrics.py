@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import fupsim
-from fupsim.metrics import summarise
+from fupsim.metrics import label_codes, summarise
 
 
 @pytest.fixture(scope="module")
@@ -46,3 +46,20 @@ def test_single_replicate_uses_ten_patient_batches(outcomes: pd.DataFrame) -> No
 def test_row_order_follows_the_scenario(outcomes: pd.DataFrame) -> None:
     order = ["no-follow-up", "us-6m", "us-4.5m", "us-3m"]
     assert list(summarise(outcomes, order)["protocol"]) == order
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        ["b"] * 5 + ["a"] * 3 + ["b"] * 2 + ["c"],  # runs, one label coming back
+        list(np.random.default_rng(3).choice(["x", "y", "z"], 3000)),  # many runs: fallback
+        ["a", None, "a"],  # a missing value: pandas' -1
+        [],
+    ],
+)
+def test_label_codes_match_pandas_factorize(values: list[object]) -> None:
+    column = pd.Series(values, dtype=object)
+    codes, names = label_codes(column)
+    want_codes, want_names = pd.factorize(column, sort=False)
+    assert codes.tolist() == want_codes.tolist()
+    assert names == list(want_names)

@@ -288,7 +288,7 @@ def _metrics(s: pd.DataFrame, units: float | pd.Series) -> pd.DataFrame:
     """Metrics from summed counts (any grouping); ``units`` divides ``n`` into people per unit."""
     s = s.astype(np.float64)  # small integer sums would overflow when scaled
     with np.errstate(divide="ignore", invalid="ignore"):
-        out = pd.DataFrame(index=s.index)
+        out: dict[str, pd.Series] = {}
         n = s["n"].astype(float)
         out["patients"] = n / units
         out["scans_per_patient"] = s["scans"] / n
@@ -316,12 +316,40 @@ def _metrics(s: pd.DataFrame, units: float | pd.Series) -> pd.DataFrame:
             out["interval_cases_in_follow_up_per_1000"] = 1000 * s["in_fu"] / n
             out["presented_after_follow_up_per_1000"] = 1000 * s["after_fu"] / n
             out["lead_time_per_person_months"] = s["lead_sum"] / s["prog"]
-    return out.replace([np.inf, -np.inf], np.nan)
+    return pd.DataFrame(out, index=s.index).replace([np.inf, -np.inf], np.nan)
+
+
+def label_codes(column: pd.Series) -> tuple[np.ndarray, list[object]]:
+    """``pd.factorize(column, sort=False)`` for a column made of long runs of one label.
+
+    An outcomes table's ``protocol`` column holds one block per arm, so comparing neighbours
+    (one pass) and looking up each run's label is several times faster than hashing every
+    row; a column with many runs, or with a missing value, goes to ``pd.factorize``.
+    """
+    values = column.to_numpy()
+    if values.size == 0 or values.dtype != object:
+        codes, names = pd.factorize(column, sort=False)
+        return codes.astype(np.int64), list(names)
+    starts = np.flatnonzero(values[1:] != values[:-1]) + 1
+    if starts.size > 1000:
+        codes, names = pd.factorize(column, sort=False)
+        return codes.astype(np.int64), list(names)
+    starts = np.concatenate([[0], starts])
+    firsts = values[starts]
+    if not all(isinstance(x, str) for x in firsts):
+        codes, names = pd.factorize(column, sort=False)
+        return codes.astype(np.int64), list(names)
+    lookup: dict[object, int] = {}
+    for x in firsts:
+        lookup.setdefault(x, len(lookup))
+    run_codes = np.array([lookup[x] for x in firsts], dtype=np.int64)
+    return np.repeat(run_codes, np.diff(np.append(starts, values.size))), list(lookup)
 
 
 def _unit_sums(outcomes: pd.DataFrame, unit: np.ndarray) -> pd.DataFrame:
     """The sums of :data:`_SUMS` per (protocol, unit), with numpy's bincount (fast on millions of rows)."""
-    proto_codes, proto_names = pd.factorize(outcomes["protocol"], sort=False)
+    proto_codes, names = label_codes(outcomes["protocol"])
+    proto_names = pd.Index(names, dtype=object)
     unit_codes, unit_names = pd.factorize(unit, sort=True)
     key = proto_codes.astype(np.int64) * len(unit_names) + unit_codes
     size = len(proto_names) * len(unit_names)

@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from fupsim.metrics import label_codes
+
 __all__ = ["AGE_BANDS", "SUBGROUPS", "SUBGROUP_COLUMNS", "by_subgroup"]
 
 AGE_BANDS: tuple[tuple[float, str], ...] = (
@@ -106,7 +108,9 @@ def by_subgroup(
     unit = outcomes["replicate"] if reps >= 2 else outcomes["patient_id"] % 10
     unit_codes, unit_names = pd.factorize(unit, sort=True)
     n_units = len(unit_names)
-    proto = pd.Categorical(outcomes["protocol"], categories=protocols).codes.astype(np.int64)
+    first_codes, found = label_codes(outcomes["protocol"])
+    to_order = np.array([protocols.index(x) if x in protocols else -1 for x in found], np.int64)
+    proto = to_order[first_codes] if len(found) else first_codes
     n_proto = len(protocols)
     r = protocols.index(ref) if ref in protocols else 0
     values = {k: outcomes[v].to_numpy(float) for k, v in _TOTALS.items() if v in outcomes}

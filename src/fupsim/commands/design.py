@@ -63,7 +63,8 @@ def register(sub: Any) -> None:
         "--strata",
         type=lambda t: [s for s in t.split(",") if s],
         metavar="A,B",
-        help="age_band, n_foci, lobe: search a schedule per stratum",
+        help="age_band, n_foci, lobe or an index work-up finding (e.g. intraductal_position, "
+        "index_ct_done): search a schedule per stratum",
     )
     p.add_argument("--effect", help="qaly, life_years, screen_detected or an outcome column")
     p.add_argument("--max-replications", type=int, help="replicate budget of the refinement")

@@ -60,6 +60,14 @@ def _context(folder: Path, report_dir: Path) -> tuple[str, str]:
     return currency, effect
 
 
+def _found(report_dir: Path) -> tuple[Path, str, str] | None:
+    """The design folder with its currency and effect wording, or None without a result."""
+    folder = design_folder(report_dir)
+    if folder is None:
+        return None
+    return (folder, *_context(folder, report_dir))
+
+
 def _draw(plot: Callable[..., Any], figures_dir: Path, name: str, caption: str, **kw: Any) -> Html:
     return section_figure(lambda ax: plot(ax=ax, **kw), figures_dir, name, caption)
 
@@ -235,10 +243,10 @@ def summary_sentence(report_dir: Path) -> Html | None:
     None when the report folder holds no design result (or an unreadable one, which the
     section itself reports).
     """
-    folder = design_folder(report_dir)
-    if folder is None:
+    found = _found(Path(report_dir))
+    if found is None:
         return None
-    currency, effect = _context(folder, report_dir)
+    folder, currency, effect = found
     try:
         cands = pd.read_csv(folder / "candidates.csv")
         best = pd.read_csv(folder / "best_by_wtp.csv")
@@ -265,11 +273,11 @@ def render(report_dir: Path, figures_dir: Path) -> Html | None:
         Where ``design_frontier.png``, ``design_best_by_wtp.png`` and ``design_ceaf.png``
         are written (referred to as ``figures/<name>.png``).
     """
-    report_dir, figures_dir = Path(report_dir), Path(figures_dir)
-    folder = design_folder(report_dir)
-    if folder is None:
+    found = _found(Path(report_dir))
+    if found is None:
         return None
-    currency, effect = _context(folder, report_dir)
+    folder, currency, effect = found
+    figures_dir = Path(figures_dir)
     try:
         cands = pd.read_csv(folder / "candidates.csv")
         front = pd.read_csv(folder / "frontier.csv")

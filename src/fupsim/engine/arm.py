@@ -142,55 +142,68 @@ def simulate_arm(
             st.stop_day[ps] = day[done]
             st.end_reason[ps] = _END["stopped_stable"]
 
+    code8 = {name: np.int8(value) for name, value in _V.items()}
+
     def scan_round_all(v: int) -> None:
-        # scan_round and examine for the unbounded scanner, on whole rows with masks: most
-        # people are followed at each round, so masked full-width operations beat gathering
-        # and scattering them. Each person's arithmetic is the same as examine's.
+        # scan_round and examine for the unbounded scanner, on whole rows: most people are
+        # followed at each round, so full-width np.where beats gathering and scattering
+        # them. Each person's arithmetic is examine's (a cost adds 0.0 where nothing is due,
+        # which leaves it unchanged), and row v of the visit codes is still all zero here.
         day = plan.days[v]
-        active = (st.alive_until > day) & (st.stop_day > day)
+        dayf = day.astype(np.float64)
+        active = (st.alive_until > dayf) & (st.stop_day > dayf)
         att = plan.attend[v]
-        np.copyto(st.code[v], np.where(att, _V["negative"], _V["missed"]), where=active)
+        row = np.where(
+            active, np.where(att, code8["negative"], code8["missed"]), code8["not_reached"]
+        )
         st.n_missed += active & ~att
         sel = active & att
         if not sel.any():
+            st.code[v] = row
             return
+        day_i = day.astype(np.intp)
         st.n_scans += sel
-        np.copyto(st.last_scan, day, where=sel)
-        np.add(st.cost, scan_unit * scan_discount(day), out=st.cost, where=sel)
-        detectable = st.onset_day <= day
+        st.last_scan = np.where(sel, dayf, st.last_scan)
+        st.cost += np.where(sel, scan_unit * scan_discount(day_i), 0.0)
+        detectable = st.onset_day <= dayf
         u_us = plan.u_ultrasound[v]
         us_pos = sel & np.where(detectable, u_us < sens, u_us < fp_us)
         if repeat is not None and us_pos.any():
             st.n_repeat += us_pos
-            np.add(st.cost, scan_unit * repeat_discount(day), out=st.cost, where=us_pos)
+            st.cost += np.where(us_pos, scan_unit * repeat_discount(day_i), 0.0)
             u_rep = repeat[v]
             us_pos &= np.where(detectable, u_rep < sens, u_rep < fp_us)
         if us_pos.any():
             u_ct = plan.u_ct[v]
             recall = us_pos & (plan.u_recall[v] < ct_done)
             ct_pos = recall & np.where(detectable, u_ct < ct_sens, u_ct < ct_fp)
-            code = np.where(
-                ct_pos, _V["ct_positive"], np.where(recall, _V["ct_negative"], _V["positive_no_ct"])
+            work_up = np.where(
+                recall,
+                np.where(ct_pos, code8["ct_positive"], code8["ct_negative"]),
+                code8["positive_no_ct"],
             )
-            np.copyto(st.code[v], code, where=us_pos)
+            row = np.where(us_pos, work_up, row)
             st.n_ct += recall
-            np.add(st.cost, costs.ct * ct_discount(day), out=st.cost, where=recall)
+            st.cost += np.where(recall, costs.ct * ct_discount(day_i), 0.0)
             st.n_fp += recall & ~detectable
             if ct_pos.any():
-                in_time = st.alive_until > day + ct_delay
+                in_time = st.alive_until > dayf + ct_delay
                 found = ct_pos & detectable & in_time
                 st.detected |= found
-                np.copyto(st.detect_day, day, where=found)
-                np.copyto(st.stop_day, day, where=ct_pos)
+                st.detect_day = np.where(found, dayf, st.detect_day)
+                st.stop_day = np.where(ct_pos, dayf, st.stop_day)
                 st.end_reason[found] = _END["screen_detected"]
                 st.end_reason[ct_pos & detectable & ~in_time] = _END["clinical_presentation"]
                 wrong = ct_pos & ~detectable
                 st.false_dx |= wrong
                 st.end_reason[wrong] = _END["false_diagnosis"]
+        st.code[v] = row
         if stop_k is not None:
-            np.copyto(st.stable, np.where(us_pos, 0, st.stable + 1), where=sel)
-            done = sel & (st.stable >= stop_k) & (st.stop_day > day)
-            np.copyto(st.stop_day, day, where=done)
+            st.stable = np.where(sel, np.where(us_pos, 0, st.stable + 1), st.stable).astype(
+                np.int16
+            )
+            done = sel & (st.stable >= stop_k) & (st.stop_day > dayf)
+            st.stop_day = np.where(done, dayf, st.stop_day)
             st.end_reason[done] = _END["stopped_stable"]
 
     def lose(v: int) -> None:

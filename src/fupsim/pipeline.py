@@ -15,16 +15,23 @@ nothing and gives byte-identical files.
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from collections.abc import Sequence
+import re
+import shlex
+import shutil
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from fupsim.experiment import RUN_FILES, RunResult, load_run, run
 from fupsim.output import atomic_directory, check_out_dir, write_csv
-from fupsim.report import gather_files, gather_folders, render_report
-from fupsim.scenario import scenario_from_dict, with_overrides
+from fupsim.report import RUN_DERIVED, gather_files, gather_folders, render_report
+from fupsim.report.multi import render_scenarios
+from fupsim.scenario import Scenario, ScenarioError, scenario_from_dict, with_overrides
+from fupsim.sensitivity.psa_result import PsaResult
 from fupsim.statistics import OUTPUT_FILES, compare
 from fupsim.validation import analytic_checks
 
@@ -33,9 +40,12 @@ __all__ = [
     "UNLIMITED_SLOTS",
     "VALIDATION_FILE",
     "build_report",
+    "build_scenarios_report",
     "capacity_limits",
     "capacity_step",
     "comparison_step",
+    "report_command",
+    "scenario_folders",
     "validation_step",
     "write_validation",
 ]
@@ -189,4 +199,136 @@ def build_report(
             figure_formats=figure_formats,
             validation_skipped=not validation,
         )
+    return out
+
+
+def report_command(
+    source: str | Path, out: str | Path, manifest: dict[str, Any] | None = None
+) -> str:
+    """The ``fupsim report`` command that simulates ``source`` into ``out`` as a run did.
+
+    With a run's ``manifest``: its seed, replicates, adults (unless the cohort came from
+    arrivals) and ``--set`` overrides. The report's footer adds the PSA options
+    (:func:`fupsim.report.methods.reproduce_command`).
+    """
+    parts = ["fupsim", "report", str(source), "--out", str(out)]
+    if manifest is not None:
+        parts += ["--seed", str(manifest.get("seed"))]
+        parts += ["--replications", str(manifest.get("replications"))]
+        if "patients_from" not in manifest:  # with arrivals the cohort size is not an option
+            parts += ["--patients", str(manifest.get("patients"))]
+        for item in manifest.get("overrides") or []:
+            parts += ["--set", str(item)]
+    return shlex.join(parts)
+
+
+RESERVED = frozenset({"figures", "tables", "points"})
+"""Names a scenario's sub-folder may not take (the side-by-side page's own folders)."""
+
+
+def scenario_folders(scenarios: Sequence[Scenario]) -> list[str]:
+    """A sub-folder name per scenario: its ``meta.name`` made file-safe, unique in order."""
+    names: list[str] = []
+    for sc in scenarios:
+        base = re.sub(r"[^A-Za-z0-9._-]+", "-", sc.meta.name).strip(".-") or "scenario"
+        base = f"{base}-scenario" if base in RESERVED else base
+        name, k = base, 2
+        while name in names:
+            name, k = f"{base}-{k}", k + 1
+        names.append(name)
+    return names
+
+
+def _carry_over(old: Path, new: Path, *, psa: bool) -> None:
+    """Start a scenario's sub-folder from its previous report: analyses and sub-folders.
+
+    The run's files and the page are made anew; the PSA's files only when a PSA runs (its
+    point store ``points/`` is reused then); files of other analyses (``owsa.csv``, a
+    ``design/`` folder) are kept, as a single report keeps them.
+    """
+    new.mkdir(parents=True, exist_ok=True)
+    page = {"index.html", "report-standalone.html"}
+    skip = RUN_DERIVED | page | (frozenset() if psa else frozenset(PsaResult.FILES))
+    gather_files(new, [old], skip=skip)
+    gather_folders(new, [old], skip={"figures", "tables"} | (set() if psa else {"points"}))
+
+
+def build_scenarios_report(
+    scenarios: Sequence[Scenario],
+    out: str | Path,
+    *,
+    simulate: Callable[[Scenario], RunResult] | None = None,
+    psa: Callable[[Scenario, Path], object] | None = None,
+    sources: Sequence[str | Path] | None = None,
+    command: str | None = None,
+    progress: bool | None = None,
+    validation: bool = True,
+    capacity: bool = True,
+    gee: bool = False,
+    figure_formats: Sequence[str] = ("png",),
+    force: bool = False,
+) -> Path:
+    """One report of several scenarios side by side (structural uncertainty).
+
+    Each scenario is simulated and gets the whole single report (:func:`build_report`) in
+    ``out/<name>/`` (:func:`scenario_folders`); then :func:`fupsim.report.multi.render_scenarios`
+    renders ``out/index.html`` from those folders. The whole folder is built beside ``out``
+    and appears whole or not at all.
+
+    Parameters
+    ----------
+    scenarios : sequence of Scenario
+        At least two; the first is the one the others are compared with.
+    out : str or Path
+        The folder.
+    simulate : callable, optional
+        ``simulate(scenario) -> RunResult`` (default :func:`fupsim.experiment.run` with the
+        scenario's own sizes).
+    psa : callable, optional
+        ``psa(scenario, folder)`` writes the scenario's PSA files into its sub-folder before it
+        is rendered (the command's PSA step); None: no PSA.
+    sources : sequence of str or Path, optional
+        The scenario files, for each report's reproduce line
+        (``fupsim report FILE --out out/<name> …``).
+    command : str, optional
+        The command that built the folder (shown on the page).
+    progress, validation, capacity, gee, figure_formats, force
+        As :func:`build_report`. The closed-form validation checks do not depend on the
+        scenario: they run once and every report shows them.
+
+    Returns
+    -------
+    Path
+        ``out``.
+    """
+    if len(scenarios) < 2:
+        raise ScenarioError(f"scenarios: {len(scenarios)} given; give two or more to compare")
+    out = Path(out)
+    names = scenario_folders(scenarios)
+    simulate = simulate or (lambda sc: run(sc, progress=progress))
+    with atomic_directory(out, force=force) as tmp:
+        for k, (name, scenario) in enumerate(zip(names, scenarios, strict=True)):
+            sub = tmp / name
+            _carry_over(out / name, sub, psa=psa is not None)
+            if validation and k > 0 and (tmp / names[0] / VALIDATION_FILE).is_file():
+                shutil.copy2(tmp / names[0] / VALIDATION_FILE, sub / VALIDATION_FILE)
+            result = simulate(scenario)
+            if sources is not None:
+                cmd = report_command(sources[k], out / name, result.manifest)
+                result = dataclasses.replace(
+                    result, manifest={**result.manifest, "fupsim_command": cmd}
+                )
+            if psa is not None:
+                psa(scenario, sub)
+            build_report(
+                result,
+                sub,
+                progress=progress,
+                validation=validation,
+                capacity=capacity,
+                gee=gee,
+                figure_formats=figure_formats,
+                force=True,
+            )
+        render_scenarios(tmp, names, command=command)
     return out

@@ -16,13 +16,22 @@ from fupsim.commands.common import (
     show_progress,
 )
 from fupsim.commands.points import (
+    REPORT_DRAWS,
     add_report_args,
     report_psa,
+    run_planned,
 )
 from fupsim.errors import ScenarioError
 
 if TYPE_CHECKING:
     from fupsim.experiment import RunResult
+    from fupsim.scenario import Scenario
+
+MULTI_DRAWS = 150
+"""Default PSA draws per scenario when several scenarios are compared (``--psa-draws``)."""
+MULTI_BUDGET = 600_000
+"""Most adults × draws of each scenario's default PSA when several are compared (so three
+scenarios stay under about 3 minutes on 2 cores; ``--psa-patients`` overrides the rule)."""
 
 
 def register(sub: Any) -> None:
@@ -37,6 +46,15 @@ def register(sub: Any) -> None:
         "re-render it without simulating. The folder appears whole or not at all.",
     )
     add_scenario_args(p)
+    p.add_argument(
+        "more",
+        nargs="*",
+        metavar="SCENARIO",
+        help="further scenario files: one report of all of them side by side (structural "
+        "uncertainty), each scenario's own report in DIR/<name>/; --set, --seed and the sizes "
+        f"apply to each. With several scenarios the default PSA is {MULTI_DRAWS} draws and at "
+        f"most {MULTI_BUDGET:,} adults x draws per scenario",
+    )
     p.add_argument(
         "--out", required=True, metavar="DIR", help="report folder, e.g. reports/baseline"
     )
@@ -53,6 +71,13 @@ def register(sub: Any) -> None:
         help="fit the appendix GEE in models.txt (a few seconds on a large run)",
     )
     add_report_args(p)
+    for action in p._actions:  # the default draws depend on how many scenarios are given
+        if action.dest == "psa_draws":
+            action.default = None
+            action.help = (
+                f"PSA draws before rendering (default {REPORT_DRAWS}, or {MULTI_DRAWS} per "
+                "scenario with several; more for a final analysis)"
+            )
     p.add_argument(
         "--figure-format",
         default="png",
@@ -63,16 +88,82 @@ def register(sub: Any) -> None:
 
 
 def _command(args: argparse.Namespace, result: RunResult | None) -> str:
-    """The command line that rebuilds this report."""
-    parts = ["fupsim", "report", str(args.scenario), "--out", str(args.out)]
-    if result is not None:
-        m = result.manifest
-        parts += ["--seed", str(m.get("seed")), "--replications", str(m.get("replications"))]
-        if "patients_from" not in m:  # with arrivals the cohort size is not an option
-            parts += ["--patients", str(m.get("patients"))]
-        for item in args.overrides:
-            parts += ["--set", item]
+    """The command line that rebuilds this report (the page adds the PSA options)."""
+    from fupsim.pipeline import report_command
+
+    return report_command(args.scenario, args.out, None if result is None else result.manifest)
+
+
+def _multi_command(args: argparse.Namespace) -> str:
+    """The side-by-side command as given, with the PSA options that apply to every scenario."""
+    parts = ["fupsim", "report", str(args.scenario), *map(str, args.more), "--out", str(args.out)]
+    for flag, value in (
+        ("--seed", args.seed),
+        ("--replications", args.replications),
+        ("--patients", args.patients),
+    ):
+        if value is not None:
+            parts += [flag, str(value)]
+    for item in args.overrides:
+        parts += ["--set", item]
+    if args.no_psa:
+        parts.append("--no-psa")
+    else:
+        parts += ["--psa-draws", str(args.psa_draws or MULTI_DRAWS)]
+        if args.psa_patients:
+            parts += ["--psa-patients", str(args.psa_patients)]
     return shlex.join(parts)
+
+
+def _scenario_psa(args: argparse.Namespace, scenario: Scenario, folder: Path) -> object:
+    """One scenario's PSA of a side-by-side report, sized by the noise rule within
+    :data:`MULTI_BUDGET` (as ``report_psa`` does for one scenario within its budget)."""
+    from fupsim.sensitivity.runner import PointSize
+    from fupsim.sensitivity.store import PointStore
+
+    if not any(u.psa is not None for u in scenario.uncertainty.values()):
+        return None
+    seed = scenario.simulation.seed if args.seed is None else args.seed
+    store = PointStore(folder / "points", owner=folder)
+    result = run_planned(
+        args,
+        scenario,
+        PointSize(seed=seed, replications=1, patients=1),
+        store,
+        draws=args.psa_draws or MULTI_DRAWS,
+        patients=args.psa_patients,
+        budget=MULTI_BUDGET,
+    )
+    result.write(folder)
+    return result
+
+
+def _run_several(args: argparse.Namespace, out: Path) -> None:
+    """``fupsim report A.toml B.toml … --out DIR``: every scenario is checked before any work."""
+    from fupsim.pipeline import build_scenarios_report
+    from fupsim.scenario import load_scenario
+
+    sources = [args.scenario, *args.more]
+    folders = [s for s in sources if Path(s).is_dir()]
+    if folders:
+        raise ScenarioError(
+            f"SCENARIO {folders[0]!r}: a folder; several scenarios are compared from .toml "
+            "files only (re-render one report folder on its own)"
+        )
+    scenarios = [load_scenario(s, args.overrides) for s in sources]
+    build_scenarios_report(
+        scenarios,
+        out,
+        simulate=lambda sc: run_from_args(sc, args),
+        psa=None if args.no_psa else (lambda sc, folder: _scenario_psa(args, sc, folder)),
+        sources=sources,
+        command=_multi_command(args),
+        progress=show_progress(args),
+        validation=not args.no_validation,
+        gee=args.gee,
+        figure_formats=_formats(args.figure_format),
+        force=args.force,
+    )
 
 
 def _formats(value: str) -> list[str]:
@@ -96,6 +187,13 @@ def _run(args: argparse.Namespace) -> int:
 
     out = check_out_dir(args.out, force=args.force)
     source = Path(args.scenario)
+    if args.more:
+        _run_several(args, out)
+        if not args.quiet:
+            print(f"wrote {out}/index.html (each scenario's report in {out}/<name>/)")
+        return 0
+    if args.psa_draws is None:
+        args.psa_draws = REPORT_DRAWS
     if source.is_dir():
         given = [
             flag

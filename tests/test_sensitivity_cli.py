@@ -11,7 +11,7 @@ import pytest
 import fupsim
 from fupsim.cli import main
 from fupsim.report.sections.sensitivity import render
-from fupsim.sensitivity import PointStore
+from fupsim.sensitivity import OwsaResult, PointStore, SobolResult
 
 SMALL = ["--patients", "300", "--replications", "1", "--quiet"]
 
@@ -89,7 +89,7 @@ def test_owsa_and_sobol_cli_and_report_section(baseline_path: Path, tmp_path: Pa
     assert (
         main(["sobol", str(baseline_path), "--out", str(out), *keys, "--samples", "4", *SMALL]) == 0
     )
-    for name in ("owsa.csv", "tornado.png", "sobol.csv", "sobol.png", "sobol_points.csv"):
+    for name in (*OwsaResult.FILES, *OwsaResult.FIGURES, *SobolResult.FILES, *SobolResult.FIGURES):
         assert (out / name).is_file(), name
     figures = tmp_path / "figures"
     html = render(out, figures)
@@ -151,4 +151,6 @@ def test_report_section_survives_foreign_tables(tmp_path: Path) -> None:
     (tmp_path / "owsa.csv").write_text("parameter,low,high\nx,1,2\n")
     (tmp_path / "owsa_tornado.csv").write_text("a,b\n1,2\n")
     html = render(tmp_path, tmp_path / "figures")
-    assert html is not None and "Could not read owsa_tornado.csv" in html
+    # the loader refuses the folder, and the section says which file is missing
+    assert html is not None and "one-way analysis is not shown" in html
+    assert "owsa_manifest.json" in html and "missing" in html

@@ -80,6 +80,13 @@ METRICS: dict[str, Metric] = {
         "changes presenting after follow-up", P1000, 1000.0
     ),
     "lead_time_per_person_months": Metric("lead time per changed person", "months"),
+    "net_monetary_benefit": Metric("net monetary benefit", "{currency} per person"),
+    "incremental_net_benefit": Metric(
+        "incremental net benefit against the comparator", "{currency} per person"
+    ),
+    "incremental_cost_per_detection": Metric(
+        "incremental cost per unit of effect gained", "{currency} per unit of effect"
+    ),
 }
 """Summary metric (``summary.csv`` column) → how it is shown."""
 

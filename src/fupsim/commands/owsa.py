@@ -15,9 +15,10 @@ from fupsim.commands.points import (
     POINTS_NOTE,
     add_outcome_args,
     add_point_args,
+    figure_writer,
     outcome_settings,
     point_setup,
-    write_results,
+    wrote,
 )
 
 __all__ = ["register"]
@@ -32,7 +33,7 @@ def register(sub: Any) -> None:
         "low to high (--points values) and simulate every protocol. Writes owsa.csv (parameter, "
         "value, protocol and the outcomes), owsa_tornado.csv (parameters ranked by swing of the "
         "chosen outcome, with the threshold where the protocol with the highest net monetary "
-        "benefit changes) and tornado.png. " + POINTS_NOTE,
+        "benefit changes), owsa_manifest.json and figures/tornado.png. " + POINTS_NOTE,
     )
     add_point_args(p)
     add_outcome_args(p)
@@ -65,29 +66,22 @@ def _run(args: argparse.Namespace) -> int:
         )
     except KeyboardInterrupt as stop:
         return interrupted(store.folder, stop)
-    write_results(
-        out,
-        "owsa",
-        scenario,
-        size,
-        {"owsa.csv": result.table, "owsa_tornado.csv": result.tornado},
-        [(plot_tornado, result.tornado, "tornado.png", {"currency": scenario.costs.currency})],
-        {"settings": vars(settings), "stats": result.stats},
+    tornado = (
+        "tornado.png",
+        plot_tornado,
+        result.tornado,
+        {
+            "currency": scenario.costs.currency,
+            "figsize": (7.5, max(2.5, 0.35 * min(15, len(result.tornado)) + 1.4)),
+        },
     )
+    result.write(out, force=True, extra=figure_writer([tornado], keep=out))
     if not args.quiet:
         print_table(
-            result.tornado,
-            [
-                "parameter",
-                "low_value",
-                "high_value",
-                "outcome_at_low",
-                "outcome_at_high",
-                "swing",
-                "threshold_value",
-            ],
+            result.summary(),
+            list(result.summary().columns),
             title=f"one-way: {settings.outcome} of {settings.protocol} (WTP {settings.wtp:,.0f}); "
             f"{result.stats['distinct']} points ({result.stats['reused']} reused)",
         )
-        print(f"wrote {out}/owsa.csv, owsa_tornado.csv, tornado.png")
+        print(wrote(out, result, ["tornado.png"]))
     return 0

@@ -7,7 +7,6 @@ Not a command itself; heavy dependencies are imported inside the helpers that ne
 from __future__ import annotations
 
 import argparse
-import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,11 +38,12 @@ __all__ = [
     "add_outcome_args",
     "add_point_args",
     "add_report_args",
+    "figure_writer",
     "outcome_settings",
     "point_setup",
     "report_psa",
     "run_planned",
-    "write_results",
+    "wrote",
 ]
 
 POINTS_NOTE = (
@@ -96,46 +96,52 @@ def point_setup(args: argparse.Namespace) -> tuple[Scenario, PointSize, PointSto
     return scenario, size, PointStore(out / "points", owner=out), out
 
 
-Figure = tuple[Callable[..., Any], Any, str, Mapping[str, Any]]
-"""A figure to draw: ``(plot function, data, file name, keyword arguments)``."""
+FigureSpec = tuple[str, Callable[..., Any], Any, Mapping[str, Any]]
+"""A figure to draw: ``(file name in figures/, plot function, data, keyword arguments)``;
+``figsize`` among the keyword arguments sets the size (default 7.5 × 4.8 inches)."""
 
 
-def write_results(
-    out: Path,
-    name: str,
-    scenario: Scenario,
-    size: PointSize,
-    tables: Mapping[str, Any],
-    figures: Sequence[Figure],
-    extra: Mapping[str, Any],
-) -> None:
-    """Write an analysis's tables, figures and ``<name>_manifest.json`` as one unit.
+def figure_writer(
+    specs: Sequence[FigureSpec], keep: Path | None = None
+) -> Callable[[Path], list[Path]]:
+    """``extra`` for a result's ``write``: draw ``specs`` into ``<folder>/figures/``.
 
-    The folder is rebuilt beside ``out`` and swapped into place (the point store is carried
-    over), so an interrupt during the final writes leaves the previous results whole.
+    Each figure is saved by the report's :func:`fupsim.report.figures.save_figure` (its
+    resolution, no date in the file), so a command's figure matches the report's. ``keep``
+    is the output folder being replaced: figures already in its ``figures/`` that these do not
+    replace (another analysis written to the same folder) are copied into the new one.
     """
-    from matplotlib.figure import Figure as MplFigure
 
-    from fupsim.output import atomic_directory, manifest, write_json
+    def draw(folder: Path) -> list[Path]:
+        import shutil
 
-    started = time.perf_counter()
-    record = manifest(
-        name,
-        scenario.resolved(),
-        seed=size.seed,
-        sizes={"replications_per_point": size.replications, "patients_per_point": size.patients},
-        **extra,
-    )
-    with atomic_directory(out, force=True) as tmp:
-        for file, frame in tables.items():
-            frame.to_csv(tmp / file, index=False)
-        for plot, data, file, kwargs in figures:
+        from matplotlib.figure import Figure
+
+        from fupsim.report.figures import save_figure
+
+        target = folder / "figures"
+        target.mkdir(parents=True, exist_ok=True)
+        written = []
+        for name, plot, data, kwargs in specs:
             options = dict(kwargs)
-            fig = MplFigure(figsize=options.pop("figsize", (7.5, 4.8)), layout="constrained")
+            fig = Figure(figsize=options.pop("figsize", (7.5, 4.8)), layout="constrained")
             plot(data, ax=fig.subplots(), **options)
-            fig.savefig(tmp / file, dpi=120)
-        record["wall_time_seconds"] = round(time.perf_counter() - started, 3)
-        write_json(tmp / f"{name}_manifest.json", record)
+            save_figure(fig, target / name)
+            written.append(target / name)
+        old = None if keep is None else keep / "figures"
+        if old is not None and old.is_dir():
+            for item in old.iterdir():
+                if item.is_file() and not (target / item.name).exists():
+                    shutil.copy2(item, target / item.name)
+        return written
+
+    return draw
+
+
+def wrote(out: Path, result: Any, figures: Sequence[str] = ()) -> str:
+    """The closing line of a command: the result's files and the figures drawn."""
+    names = [*result.FILES, *(f"figures/{f}" for f in figures)]
+    return f"wrote {out}/" + ", ".join(names)
 
 
 def add_outcome_args(p: argparse.ArgumentParser) -> None:

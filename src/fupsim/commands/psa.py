@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fupsim.commands.common import (
@@ -15,9 +14,12 @@ from fupsim.commands.common import (
 from fupsim.commands.points import (
     NOISE_TARGET,
     POINTS_NOTE,
+    FigureSpec,
     add_point_args,
+    figure_writer,
     point_setup,
     run_planned,
+    wrote,
 )
 from fupsim.scenario import ScenarioError
 
@@ -113,7 +115,7 @@ def _run(args: argparse.Namespace) -> int:
         )
     except KeyboardInterrupt as stop:
         return interrupted(store.folder, stop)
-    result.write(out, extra=lambda folder: draw_figures(result, folder / "figures"))
+    result.write(out, extra=figure_writer(figure_specs(result), keep=out))
     if not args.quiet:
         m = result.manifest
         print_table(
@@ -131,14 +133,13 @@ def _run(args: argparse.Namespace) -> int:
             f"{m['currency']} per person; noise share at WTP {m['reference_wtp']:,.0f}: "
             f"{m['noise_share_at_reference_wtp']:.1%}",
         )
-        print(f"wrote {out}/" + ", ".join(result.FILES) + " and figures/")
+        print(wrote(out, result, list(result.FIGURES)))
     return 0
 
 
-def draw_figures(result: PsaResult, folder: Path) -> list[Path]:
-    """CEAC, CEAF, expected loss, CE plane with ellipses, EVPPI bars; PNG files in ``folder``."""
+def figure_specs(result: PsaResult) -> list[FigureSpec]:
+    """CEAC, CEAF, expected loss, CE plane with ellipses, EVPPI bars (``figures/*.png``)."""
     import numpy as np
-    from matplotlib.figure import Figure
 
     from fupsim.plots.sensitivity import plot_ceac
     from fupsim.plots.voi import plot_ce_plane, plot_ceaf, plot_evppi, plot_expected_loss
@@ -152,7 +153,7 @@ def draw_figures(result: PsaResult, folder: Path) -> list[Path]:
     curves = result.ceac.merge(result.tables["expected_loss.csv"], on=["wtp", "protocol"])
     curves = curves.rename(columns={"protocol": "option"})
     ev = result.tables["evppi.csv"]
-    plots: list[tuple[str, Any, Any, dict[str, Any]]] = [
+    plots: list[FigureSpec] = [
         ("ceac.png", plot_ceac, result.ceac, {"order": order, "currency": cur}),
         ("ceaf.png", plot_ceaf, curves, {"currency": cur, "effect_unit": unit}),
         ("expected_loss.png", plot_expected_loss, curves, {"currency": cur, "effect_unit": unit}),
@@ -181,15 +182,7 @@ def draw_figures(result: PsaResult, folder: Path) -> list[Path]:
                 "evppi.png",
                 plot_evppi,
                 ev[ev["group"].isin(keep)],
-                {"wtp": at_w, "currency": cur, "effect_unit": unit},
+                {"wtp": at_w, "currency": cur, "effect_unit": unit, "figsize": (7.5, 5.6)},
             )
         )
-    folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, plot, data, kw in plots:
-        tall = name == "evppi.png"
-        fig = Figure(figsize=(7.5, 5.6 if tall else 4.8), layout="constrained")
-        plot(data, ax=fig.subplots(), **kw)
-        fig.savefig(folder / name, dpi=110)
-        written.append(folder / name)
-    return written
+    return plots

@@ -15,9 +15,10 @@ from fupsim.commands.points import (
     POINTS_NOTE,
     add_outcome_args,
     add_point_args,
+    figure_writer,
     outcome_settings,
     point_setup,
-    write_results,
+    wrote,
 )
 
 __all__ = ["register"]
@@ -32,7 +33,7 @@ def register(sub: Any) -> None:
         "over that range, simulate a Saltelli design of N x (D + 2) points (N = --samples, a power "
         "of 2; D parameters) and estimate first-order (S1) and total (ST) Sobol indices of the "
         "chosen outcome with SALib, with 95%% bootstrap intervals. Writes sobol.csv, "
-        "sobol_points.csv and sobol.png. " + POINTS_NOTE,
+        "sobol_points.csv, sobol_manifest.json and figures/sobol.png. " + POINTS_NOTE,
     )
     add_point_args(p)
     add_outcome_args(p)
@@ -65,21 +66,19 @@ def _run(args: argparse.Namespace) -> int:
         )
     except KeyboardInterrupt as stop:
         return interrupted(store.folder, stop)
-    write_results(
-        out,
-        "sobol",
-        scenario,
-        size,
-        {"sobol.csv": result.indices, "sobol_points.csv": result.points},
-        [(plot_sobol, result.indices, "sobol.png", {})],
-        {"samples": args.samples, "settings": vars(settings), "stats": result.stats},
+    figure = (
+        "sobol.png",
+        plot_sobol,
+        result.indices,
+        {"figsize": (7.5, max(2.5, 0.35 * min(15, len(result.indices)) + 1.4))},
     )
+    result.write(out, force=True, extra=figure_writer([figure], keep=out))
     if not args.quiet:
         print_table(
-            result.indices,
-            ["parameter", "S1", "S1_conf", "ST", "ST_conf"],
+            result.summary(),
+            list(result.summary().columns),
             title=f"Sobol indices of {settings.outcome} ({settings.protocol}); "
             f"{result.stats['distinct']} points ({result.stats['reused']} reused)",
         )
-        print(f"wrote {out}/sobol.csv, sobol_points.csv, sobol.png")
+        print(wrote(out, result, ["sobol.png"]))
     return 0

@@ -1,4 +1,4 @@
-"""Figures of sensitivity analyses: tornado, PSA cost–effect cloud, acceptability, EVPI, Sobol.
+"""Figures of sensitivity analyses: sweep, tornado, PSA cost–effect cloud, acceptability, Sobol.
 
 Every function is ``plot_x(data, *, ax=None, ...) -> Axes``; none saves or shows. Protocol
 colours come from :func:`fupsim.plots.style.protocol_colors`, so they match every other figure.
@@ -14,17 +14,28 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.ticker import FuncFormatter
 
+from fupsim import labels
 from fupsim.plots.style import protocol_colors
 
-__all__ = ["plot_ceac", "plot_evpi", "plot_psa_scatter", "plot_sobol", "plot_tornado"]
+__all__ = [
+    "outcome_label",
+    "plot_ceac",
+    "plot_evpi",
+    "plot_psa_scatter",
+    "plot_sobol",
+    "plot_sweep",
+    "plot_tornado",
+]
 
-OUTCOME_LABELS = {
-    "cost_per_patient": "Cost per person ({currency})",
-    "screen_detected_per_1000": "Screen-detected changes per 1,000",
-    "incremental_cost_per_detection": "Incremental cost per extra detection ({currency})",
-    "net_monetary_benefit": "Net monetary benefit per person ({currency})",
-}
 LOW_COLOR, HIGH_COLOR = "#56B4E9", "#D55E00"
+
+
+def outcome_label(outcome: str, currency: str = "USD") -> str:
+    """An outcome's axis label with its unit, from :mod:`fupsim.labels` ("cost (USD per
+    person)")."""
+    name, unit = labels.label(outcome), labels.unit(outcome, currency)
+    text = f"{name} ({unit})" if unit else name
+    return text[:1].upper() + text[1:]
 
 
 def _axes(ax: Axes | None, figsize: tuple[float, float] = (7.0, 4.5)) -> Axes:
@@ -78,7 +89,7 @@ def plot_tornado(
     ]
     ax.set_yticks(y, labels, fontsize=8)
     outcome = str(data["outcome"].iloc[0]) if len(data) else "outcome"
-    label = OUTCOME_LABELS.get(outcome, outcome).format(currency=currency)
+    label = outcome_label(outcome, currency)
     protocol = str(data["protocol"].iloc[0]) if len(data) else ""
     ax.set_xlabel(f"{label}, {protocol}")
     ax.set_title(f"One-way sensitivity (base case {base:,.4g})", fontsize=10)
@@ -228,4 +239,123 @@ def plot_sobol(indices: pd.DataFrame, *, ax: Axes | None = None, top: int = 15) 
             f"Sobol indices: {data['outcome'].iloc[0]}, {data['protocol'].iloc[0]}", fontsize=10
         )
     ax.legend(fontsize=8, loc="lower right")
+    return ax
+
+
+def _numeric(values: pd.Series) -> bool:
+    return bool(pd.api.types.is_numeric_dtype(values)) and not pd.api.types.is_bool_dtype(values)
+
+
+def plot_sweep(
+    table: pd.DataFrame,
+    varied: Sequence[str],
+    *,
+    ax: Axes | None = None,
+    outcome: str = "net_monetary_benefit",
+    wtp: float | None = None,
+    effect_unit: str = "unit of effect",
+    order: Sequence[str] | None = None,
+    currency: str = "USD",
+) -> Axes:
+    """A sweep's figure: one line per protocol over one varied key, a map over two.
+
+    With one varied key, ``outcome`` of each protocol against the key's values (categories
+    in grid order when they are not numbers). With two, a map of the protocol with the
+    highest net monetary benefit at ``wtp`` (``preferred_protocol``) over the grid, first key
+    on the y axis, each cell (up to 144) labelled with its margin over the next best protocol.
+
+    Parameters
+    ----------
+    table : DataFrame
+        ``sweep.csv``: ``point``, a column per varied key, ``protocol``, ``outcome``, and for
+        two keys ``net_monetary_benefit`` and ``preferred_protocol``.
+    varied : sequence of str
+        The varied dotted keys (one or two).
+    wtp : float, optional
+        The reference WTP of the net-benefit columns, for the title.
+    effect_unit : str
+        The effect's unit in words ("QALY"), for the title.
+
+    Raises
+    ------
+    ValueError
+        With more than two varied keys (no figure shows them all).
+    """
+    if not 1 <= len(varied) <= 2:
+        raise ValueError(f"plot_sweep: {len(varied)} varied keys; one or two can be drawn")
+    ax = _axes(ax)
+    protocols = _order(table["protocol"], order)
+    colors = protocol_colors(protocols)
+    at = "" if wtp is None else f" at WTP {wtp:,.0f} {currency} per {effect_unit}"
+    if len(varied) == 1:
+        key = varied[0]
+        numeric = _numeric(table[key])
+        levels = list(dict.fromkeys(table.sort_values("point")[key]))
+        for p in protocols:
+            rows = table[table["protocol"] == p].sort_values("point")
+            x = rows[key] if numeric else [levels.index(v) for v in rows[key]]
+            ax.plot(x, rows[outcome], marker="o", ms=4, color=colors[p], label=p)
+        if not numeric:
+            ax.set_xticks(range(len(levels)), [str(v) for v in levels], fontsize=8)
+        ax.set_xlabel(f"{key} (scenario value)")
+        ax.set_ylabel(outcome_label(outcome, currency))
+        if abs(float(table[outcome].abs().max() or 0)) >= 100:
+            ax.yaxis.set_major_formatter(FuncFormatter(_money))
+        ax.set_title(f"Sweep over {key}{at if 'benefit' in outcome else ''}", fontsize=10)
+        ax.legend(fontsize=8)
+        return ax
+    return _sweep_map(ax, table, varied, protocols, colors, at, currency)
+
+
+def _sweep_map(
+    ax: Axes,
+    table: pd.DataFrame,
+    varied: Sequence[str],
+    protocols: list[str],
+    colors: dict[str, str],
+    at: str,
+    currency: str,
+) -> Axes:
+    from matplotlib.colors import ListedColormap
+    from matplotlib.patches import Patch
+
+    ky, kx = varied
+    ordered = table.sort_values("point")
+    ys = list(dict.fromkeys(ordered[ky]))
+    xs = list(dict.fromkeys(ordered[kx]))
+    nmb = table.pivot_table(
+        index="point", columns="protocol", values="net_monetary_benefit", aggfunc="first"
+    )
+    top2 = np.sort(nmb.to_numpy(dtype=float), axis=1)[:, ::-1]
+    margin = top2[:, 0] - (top2[:, 1] if top2.shape[1] > 1 else 0.0)
+    best = table.groupby("point")["preferred_protocol"].first()
+    head = ordered.groupby("point")[[ky, kx]].first()
+    grid = np.full((len(ys), len(xs)), np.nan)
+    notes = {}
+    for point, row in head.iterrows():
+        i, j = ys.index(row[ky]), xs.index(row[kx])
+        grid[i, j] = protocols.index(str(best.loc[point]))
+        notes[(i, j)] = margin[list(nmb.index).index(point)]
+    cmap = ListedColormap([colors[p] for p in protocols])
+    ax.imshow(grid, cmap=cmap, vmin=-0.5, vmax=len(protocols) - 0.5, origin="lower", aspect="auto")
+    if len(ys) * len(xs) <= 144:
+        for (i, j), m in notes.items():
+            ax.text(j, i, f"+{m:,.0f}", ha="center", va="center", fontsize=7, color="white")
+    ax.set_xticks(range(len(xs)), [_short(v) for v in xs], fontsize=8)
+    ax.set_yticks(range(len(ys)), [_short(v) for v in ys], fontsize=8)
+    ax.set_xlabel(f"{kx} (scenario value)")
+    ax.set_ylabel(f"{ky} (scenario value)")
+    shown = [p for p in protocols if p in set(best.astype(str))]
+    ax.legend(
+        handles=[Patch(color=colors[p], label=p) for p in shown],
+        fontsize=8,
+        loc="upper left",
+        bbox_to_anchor=(1.01, 1.0),
+        title="highest net benefit",
+        title_fontsize=8,
+    )
+    ax.set_title(
+        f"Preferred protocol{at}\ncell: margin over the next best ({currency} per person)",
+        fontsize=9,
+    )
     return ax

@@ -11,27 +11,27 @@ from __future__ import annotations
 
 import itertools
 import json
+import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from fupsim.errors import ParameterError
+from fupsim.output import manifest
 from fupsim.scenario import (
     MAX_GRID_POINTS,
     SIZE_KEYS,
     Scenario,
     ScenarioError,
-    check_workload,
     get_value,
     parse_overrides,
     size_key_message,
-    with_overrides,
-    workload,
 )
-from fupsim.sensitivity.runner import PointSize, PointStore, run_points
+from fupsim.sensitivity.outcomes import outcome_table, settings_for
+from fupsim.sensitivity.results import SweepResult
+from fupsim.sensitivity.runner import PointSize, PointStore, build_points, check_points, run_points
 
 __all__ = [
     "MAX_GRID_POINTS",
@@ -147,42 +147,6 @@ def grid_overrides(
     return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*values.values())]
 
 
-def check_points(scenario: Scenario, points: int, size: PointSize, what: str) -> None:
-    """Refuse a sensitivity job too large to run, before any point is built or simulated.
-
-    ``what`` names the options that set the number of points (e.g. ``"--vary"``).
-    """
-    check_workload(
-        workload(scenario, points=points, replications=size.replications, patients=size.patients),
-        f"{what} (with --patients {size.patients:,}, --replications {size.replications})",
-    )
-
-
-def build_points(
-    scenario: Scenario, overrides: Sequence[Mapping[str, Any]], what: str
-) -> list[Scenario]:
-    """Validate every variant before anything runs; a bad one raises naming the point."""
-    out = []
-    for i, ov in enumerate(overrides):
-        try:
-            out.append(with_overrides(scenario, ov))
-        except ScenarioError as err:
-            shown = ", ".join(f"{k}={v}" for k, v in ov.items())
-            if len(shown) > 120:
-                shown = shown[:117] + "..."
-            raise ScenarioError(f"{what} {i} ({shown}): {err}") from None
-    return out
-
-
-@dataclass(frozen=True)
-class SweepResult:
-    """A finished sweep: ``table`` (point × protocol) and run statistics."""
-
-    table: pd.DataFrame
-    varied: list[str]
-    stats: dict[str, Any] = field(default_factory=dict)
-
-
 def _cell(v: Any) -> Any:
     return json.dumps(v, sort_keys=True) if isinstance(v, dict | list) else v
 
@@ -215,11 +179,15 @@ def sweep(
     Returns
     -------
     SweepResult
-        ``table`` has ``point``, one column per varied key, ``protocol`` and every summary
-        column of :func:`fupsim.metrics.summarise`.
+        ``table`` has ``point``, one column per varied key, ``protocol``, every summary
+        column of :func:`fupsim.metrics.summarise`, and the effect per person, net monetary
+        benefit, incremental net benefit (against the last protocol) and preferred protocol
+        at the reference WTP (:func:`fupsim.sensitivity.outcomes.outcome_table`).
     """
+    started = time.perf_counter()
     if vary is None:
         vary = scenario.sweep.vary if scenario.sweep is not None else {}
+    settings = settings_for(scenario, outcome="net_monetary_benefit")
     grid = grid_overrides(scenario, vary)
     check_points(scenario, len(grid), size, "--vary")
     points = build_points(scenario, grid, "sweep point")
@@ -229,11 +197,39 @@ def sweep(
     frames = []
     for i, (ov, summary) in enumerate(zip(grid, result.summaries, strict=True)):
         head = {"point": i, **{k: _cell(v) for k, v in ov.items()}}
+        outcomes = outcome_table(summary, settings).drop(
+            columns=["protocol", "cost_per_patient", "screen_detected_per_1000"]
+        )
         frames.append(
             pd.concat(
-                [pd.DataFrame({k: [v] * len(summary) for k, v in head.items()}), summary], axis=1
+                [
+                    pd.DataFrame({k: [v] * len(summary) for k, v in head.items()}),
+                    summary,
+                    outcomes.drop(columns=[c for c in outcomes if c in summary]),
+                ],
+                axis=1,
             )
         )
+    record = manifest(
+        "sweep",
+        scenario.resolved(),
+        seed=size.seed,
+        sizes={
+            "points": len(grid),
+            "replications_per_point": size.replications,
+            "patients_per_point": size.patients,
+        },
+        started=started,
+        varied=list(vary),
+        settings=vars(settings),
+        currency=scenario.costs.currency,
+        protocols=scenario.protocol_names,
+        stats=result.stats,
+    )
     return SweepResult(
-        table=pd.concat(frames, ignore_index=True), varied=list(vary), stats=result.stats
+        table=pd.concat(frames, ignore_index=True),
+        varied=list(vary),
+        settings=settings,
+        manifest=record,
+        stats=result.stats,
     )

@@ -26,109 +26,26 @@ smallest value of the chosen outcome over the parameter's range.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from fupsim.errors import ParameterError
-from fupsim.scenario import MAX_GRID_POINTS, SWEEP_OUTCOMES, Scenario, ScenarioError, get_value
-from fupsim.sensitivity.grid import build_points, check_points
-from fupsim.sensitivity.psa import add_effect, effect_column
-from fupsim.sensitivity.runner import PointSize, PointStore, run_points
+from fupsim.output import manifest
+from fupsim.scenario import MAX_GRID_POINTS, Scenario, get_value
+from fupsim.sensitivity.outcomes import (
+    OwsaSettings,
+    outcome_table,
+    owsa_parameters,
+    settings_for,
+)
+from fupsim.sensitivity.results import OwsaResult
+from fupsim.sensitivity.runner import PointSize, PointStore, build_points, check_points, run_points
 
 __all__ = ["OwsaResult", "OwsaSettings", "outcome_table", "owsa", "owsa_parameters", "settings_for"]
-
-
-@dataclass(frozen=True)
-class OwsaSettings:
-    """What to rank by: outcome, protocol, comparator, willingness to pay and effect."""
-
-    outcome: str
-    protocol: str
-    comparator: str
-    wtp: float
-    effect: str
-
-
-def settings_for(
-    scenario: Scenario,
-    *,
-    outcome: str | None = None,
-    protocol: str | None = None,
-    comparator: str | None = None,
-    wtp: float | None = None,
-) -> OwsaSettings:
-    """Fill unset choices from ``[sweep]``, then defaults.
-
-    Defaults: outcome ``incremental_net_benefit`` (of the protocol against the comparator, at
-    the reference WTP); protocol ``analysis.reference_protocol`` (else the first); comparator
-    the last protocol of the scenario; WTP the middle value of the sorted
-    ``analysis.willingness_to_pay``.
-
-    Raises
-    ------
-    ScenarioError
-        For an unknown outcome or protocol, or a protocol equal to its comparator.
-    """
-    sw = scenario.sweep
-    names = scenario.protocol_names
-    set_outcome = sw.outcome if sw is not None and "outcome" in sw.model_fields_set else None
-    outcome = outcome or set_outcome or "incremental_net_benefit"
-    if outcome not in SWEEP_OUTCOMES:
-        raise ParameterError("outcome", repr(outcome), f"not one of {', '.join(SWEEP_OUTCOMES)}")
-    protocol = (
-        protocol
-        or (sw.protocol if sw else None)
-        or scenario.analysis.reference_protocol
-        or names[0]
-    )
-    fallback = names[-1] if names[-1] != protocol or len(names) == 1 else names[0]
-    comparator = comparator or (sw.comparator if sw else None) or fallback
-    for opt, name in (("protocol", protocol), ("comparator", comparator)):
-        if name not in names:
-            raise ParameterError(opt, repr(name), f"not one of {', '.join(names)}")
-    if outcome in ("incremental_cost_per_detection", "incremental_net_benefit") and (
-        protocol == comparator
-    ):
-        raise ParameterError(
-            "comparator", repr(comparator), f"must differ from the protocol ({protocol!r})"
-        )
-    if wtp is None:
-        wtp = sw.wtp if sw and sw.wtp is not None else None
-    if wtp is None:
-        values = sorted(scenario.analysis.willingness_to_pay)
-        if not values:
-            raise ScenarioError("analysis.willingness_to_pay: empty; give --wtp")
-        wtp = values[len(values) // 2]
-    if not np.isfinite(wtp) or wtp < 0:
-        raise ParameterError("wtp", f"{wtp}", "must be a finite number of 0 or more")
-    return OwsaSettings(outcome, protocol, comparator, float(wtp), effect_column(scenario))
-
-
-def owsa_parameters(
-    scenario: Scenario, keys: Sequence[str] | None = None
-) -> dict[str, tuple[float, float]]:
-    """Parameters with a one-way ``range`` (all, or those named in ``keys``), key → (low, high).
-
-    Raises
-    ------
-    ScenarioError
-        If a named key has no range, or no parameter has one.
-    """
-    ranged = {k: u.range for k, u in scenario.uncertainty.items() if u.range is not None}
-    if keys:
-        missing = [k for k in keys if k not in ranged]
-        if missing:
-            raise ParameterError(
-                "parameters", missing[0], "has no range in the scenario's uncertainty tables"
-            )
-        ranged = {k: ranged[k] for k in keys}
-    if not ranged:
-        raise ScenarioError("uncertainty: no parameter has a range; nothing to vary one way")
-    return {k: (float(v[0]), float(v[1])) for k, v in ranged.items() if v is not None}
 
 
 def _levels(base: Any, lo: float, hi: float, points: int) -> list[float | int]:
@@ -143,38 +60,6 @@ def _levels(base: Any, lo: float, hi: float, points: int) -> list[float | int]:
 def _shown(value: Any) -> Any:
     """A base value for a table cell: a table of values (e.g. by lobe) as JSON text."""
     return json.dumps(value, sort_keys=True) if isinstance(value, dict | list) else value
-
-
-def outcome_table(summary: pd.DataFrame, settings: OwsaSettings) -> pd.DataFrame:
-    """Per-protocol outcomes of one point (see the module docstring for definitions)."""
-    t = add_effect(summary, settings.effect)
-    eff, cost = t[settings.effect].to_numpy(), t["cost_per_patient"].to_numpy()
-    comp = t.index[t["protocol"] == settings.comparator][0]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        icer = (cost - cost[comp]) / (eff - eff[comp])
-    nmb = settings.wtp * eff - cost
-    return pd.DataFrame(
-        {
-            "protocol": t["protocol"],
-            "cost_per_patient": cost,
-            "screen_detected_per_1000": t["screen_detected_per_1000"],
-            settings.effect: eff,
-            "net_monetary_benefit": nmb,
-            "incremental_net_benefit": nmb - nmb[comp],
-            "incremental_cost_per_detection": np.where(np.isfinite(icer), icer, np.nan),
-            "preferred_protocol": t["protocol"].iloc[int(np.argmax(nmb))],
-        }
-    )
-
-
-@dataclass(frozen=True)
-class OwsaResult:
-    """A finished one-way analysis: ``table`` (owsa.csv), ``tornado`` ranked by swing."""
-
-    table: pd.DataFrame
-    tornado: pd.DataFrame
-    settings: OwsaSettings
-    stats: dict[str, Any] = field(default_factory=dict)
 
 
 def _threshold(values: np.ndarray, block: pd.DataFrame) -> tuple[float, str, int]:
@@ -226,6 +111,7 @@ def owsa(
     -------
     OwsaResult
     """
+    started = time.perf_counter()
     if points < 2:
         raise ParameterError("points", str(points), "must be at least 2 (low and high)")
     if points > MAX_GRID_POINTS:
@@ -294,6 +180,26 @@ def owsa(
     tornado = pd.DataFrame(rows).sort_values(
         "swing", ascending=False, na_position="last", kind="stable"
     )
+    record = manifest(
+        "owsa",
+        scenario.resolved(),
+        seed=size.seed,
+        sizes={
+            "points": len(scenarios),
+            "values_per_parameter": points,
+            "replications_per_point": size.replications,
+            "patients_per_point": size.patients,
+        },
+        started=started,
+        settings=vars(settings),
+        currency=scenario.costs.currency,
+        protocols=scenario.protocol_names,
+        stats=run.stats,
+    )
     return OwsaResult(
-        table=table, tornado=tornado.reset_index(drop=True), settings=settings, stats=run.stats
+        table=table,
+        tornado=tornado.reset_index(drop=True),
+        settings=settings,
+        manifest=record,
+        stats=run.stats,
     )

@@ -17,6 +17,7 @@ built by :mod:`fupsim.sensitivity.psa_result`; the size rule for people per draw
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,10 +27,15 @@ import pandas as pd
 from fupsim import voi
 from fupsim.distributions import Dirichlet
 from fupsim.errors import ParameterError
-from fupsim.labels import EFFECTS as LABEL_EFFECTS
 from fupsim.output import manifest
 from fupsim.scenario import Scenario, ScenarioError
 from fupsim.sensitivity.grid import build_points, check_points
+from fupsim.sensitivity.outcomes import (
+    EFFECTS,
+    add_effect,
+    effect_column,
+    reference_wtp,
+)
 from fupsim.sensitivity.psa_result import PsaResult, nb_columns, psa_outputs
 from fupsim.sensitivity.psa_size import NOISE_TARGET, NoiseEstimate, estimate_noise
 from fupsim.sensitivity.runner import PointSize, PointStore, run_points
@@ -50,41 +56,6 @@ __all__ = [
 
 PSA_STREAM = 0x505341
 """First spawn-key element of the PSA parameter streams (replicates use one-element keys)."""
-
-EFFECT_COLUMNS = {name: e.per_person for name, e in LABEL_EFFECTS.items()}
-"""Per-person column of each ``analysis.effect`` choice (from :data:`fupsim.labels.EFFECTS`)."""
-EFFECTS = tuple(EFFECT_COLUMNS.values())
-"""Effect columns net benefit can use (per person): discounted QALYs, discounted life-years,
-or screen-detected changes."""
-
-
-def effect_column(scenario: Scenario) -> str:
-    """The effect column net benefit uses: ``analysis.effect`` (QALYs by default).
-
-    Raises
-    ------
-    ScenarioError
-        If the scenario still sets ``sweep.effect``, which ``analysis.effect`` supersedes.
-    """
-    sw = scenario.sweep
-    if sw is not None and "effect" in sw.model_fields_set:
-        raise ScenarioError(
-            f"sweep.effect = {sw.effect!r}: superseded by analysis.effect (one of "
-            f"{', '.join(EFFECT_COLUMNS)}); remove sweep.effect and set analysis.effect"
-        )
-    return EFFECT_COLUMNS[scenario.analysis.effect]
-
-
-def add_effect(summary: pd.DataFrame, effect: str) -> pd.DataFrame:
-    """Add the per-person effect column to one point's summary (one row per protocol)."""
-    out = summary.copy()
-    if effect == "screen_detected_per_patient":
-        out[effect] = out["screen_detected_per_1000"] / 1000.0
-    elif effect not in EFFECTS:
-        raise ScenarioError(f"effect {effect!r}: not one of {', '.join(EFFECTS)}")
-    elif effect not in out.columns:
-        raise ScenarioError(f"effect {effect!r}: the simulation summary has no such column")
-    return out
 
 
 def _uncertain(scenario: Scenario) -> dict[str, Any]:
@@ -147,16 +118,6 @@ def draw_overrides(scenario: Scenario, params: pd.DataFrame) -> list[dict[str, A
 
 MIN_EVPPI_DRAWS = 20
 """Fewest draws for which EVPPI is estimated (a regression needs some draws to fit)."""
-
-
-def reference_wtp(scenario: Scenario) -> float:
-    """The reference WTP (tornado, size rule, CE plane): ``sweep.wtp``, else the middle value
-    of the sorted ``analysis.willingness_to_pay``."""
-    sw = scenario.sweep
-    if sw is not None and sw.wtp is not None:
-        return float(sw.wtp)
-    values = sorted(scenario.analysis.willingness_to_pay)
-    return float(values[len(values) // 2])
 
 
 def psa_table(params: pd.DataFrame, summaries: Sequence[pd.DataFrame], effect: str) -> pd.DataFrame:
@@ -222,11 +183,14 @@ def psa(
         raise ParameterError("wtp", "", str(err)) from None
     effect = effect_column(scenario)
     check_points(scenario, draws, size, f"--draws {draws:,}")
+    clock = time.perf_counter()
     params = draw_parameters(scenario, draws, size.seed)
     points = build_points(scenario, draw_overrides(scenario, params), "psa draw")
+    phases = {"draw_and_validate": time.perf_counter() - clock}
     run = run_points(
         points, size, store, workers=workers, scheduler=scheduler, progress=progress, desc="psa"
     )
+    clock = time.perf_counter()
     table = psa_table(params, run.summaries, effect)
     names = scenario.protocol_names
     reference = an.reference_protocol or names[0]
@@ -255,6 +219,8 @@ def psa(
         parameters=sorted(_uncertain(scenario)) if evppi and draws >= MIN_EVPPI_DRAWS else (),
         evppi_options={"rng": size.seed},
     )
+    phases["tables"] = time.perf_counter() - clock
+    stats = {**run.stats, "phase_seconds": phases}
     ref_w = reference_wtp(scenario)
     record = manifest(
         "psa",
@@ -281,7 +247,7 @@ def psa(
         population_factor=population,
         noise=None if noise is None else noise.record(),
         noise_share_at_reference_wtp=None if noise is None else noise.share(people),
-        stats=run.stats,
+        stats=stats,
         **(extra or {}),
     )
     return PsaResult(
@@ -289,7 +255,7 @@ def psa(
         tables=tables,
         effect=effect,
         manifest=record,
-        stats=run.stats,
+        stats=stats,
     )
 
 

@@ -324,17 +324,22 @@ class PsaResult:
     manifest: dict[str, Any]
     stats: dict[str, Any] = field(default_factory=dict)
 
-    FILES: ClassVar[tuple[str, ...]] = (
-        "psa.csv",
-        "decision.csv",
-        "ceac.csv",
-        "ceaf.csv",
-        "expected_loss.csv",
-        "evpi.csv",
-        "evppi.csv",
-        "frontier_psa.csv",
-        "psa_manifest.json",
-    )
+    FILES: ClassVar[dict[str, str]] = {
+        "psa.csv": "one row per draw x protocol: cost, effect and net benefit per person at "
+        "each decision WTP, the other summary metrics, the drawn values",
+        "decision.csv": "per decision WTP: the protocol with the highest expected net benefit, "
+        "its probability of being cost-effective, expected net benefit with 2.5th-97.5th "
+        "percentiles, EVPI per person and for the population, the noise check",
+        "ceac.csv": "acceptability curves over the WTP grid, with the frontier protocol",
+        "ceaf.csv": "the acceptability frontier over the WTP grid",
+        "expected_loss.csv": "expected loss of each protocol over the WTP grid",
+        "evpi.csv": "EVPI per person and for the population over the WTP grid",
+        "evppi.csv": "EVPPI per named group and per parameter at each decision WTP, with SE",
+        "frontier_psa.csv": "the efficient sequence of mean costs and effects, ICERs with PSA "
+        "percentile intervals",
+        "psa_manifest.json": "scenario and its content hash, seed, size, WTP values, noise "
+        "check, population factor, run statistics",
+    }
     FIGURES: ClassVar[tuple[str, ...]] = (
         "ceac.png",
         "ceaf.png",

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,13 +26,20 @@ import pandas as pd
 from fupsim.errors import ParameterError
 from fupsim.experiment import map_tasks, run_replicate
 from fupsim.metrics import SUMMARY_COLUMNS, summarise
-from fupsim.scenario import Scenario
+from fupsim.scenario import Scenario, ScenarioError, check_workload, with_overrides, workload
 from fupsim.sensitivity.store import PointStore, decode_summary, encode_summary, point_key
 
 REQUIRED_COLUMNS = frozenset(["protocol", *SUMMARY_COLUMNS])
 """Columns a stored point must hold to be reused; one that lacks any is simulated again."""
 
-__all__ = ["PointRun", "PointSize", "run_points", "simulate_point"]
+__all__ = [
+    "PointRun",
+    "PointSize",
+    "build_points",
+    "check_points",
+    "run_points",
+    "simulate_point",
+]
 
 MAX_BATCH = 4
 """Most points per task: bounds the work lost to an interrupt at ``MAX_BATCH`` × workers."""
@@ -52,6 +59,33 @@ class PointSize:
                 raise ParameterError(name, str(getattr(self, name)), "must be at least 1")
         if self.seed < 0:
             raise ParameterError("seed", str(self.seed), "must be 0 or more")
+
+
+def check_points(scenario: Scenario, points: int, size: PointSize, what: str) -> None:
+    """Refuse a sensitivity job too large to run, before any point is built or simulated.
+
+    ``what`` names the options that set the number of points (e.g. ``"--vary"``).
+    """
+    check_workload(
+        workload(scenario, points=points, replications=size.replications, patients=size.patients),
+        f"{what} (with --patients {size.patients:,}, --replications {size.replications})",
+    )
+
+
+def build_points(
+    scenario: Scenario, overrides: Sequence[Mapping[str, Any]], what: str
+) -> list[Scenario]:
+    """Validate every variant before anything runs; a bad one raises naming the point."""
+    out = []
+    for i, ov in enumerate(overrides):
+        try:
+            out.append(with_overrides(scenario, ov))
+        except ScenarioError as err:
+            shown = ", ".join(f"{k}={v}" for k, v in ov.items())
+            if len(shown) > 120:
+                shown = shown[:117] + "..."
+            raise ScenarioError(f"{what} {i} ({shown}): {err}") from None
+    return out
 
 
 @dataclass(frozen=True)

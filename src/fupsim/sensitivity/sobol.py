@@ -13,8 +13,8 @@ on a function with known indices (the Ishigami function) before it is trusted on
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -23,10 +23,16 @@ from SALib.analyze import sobol as sobol_analyze
 from SALib.sample import sobol as sobol_sample
 
 from fupsim.errors import ParameterError
+from fupsim.output import manifest
 from fupsim.scenario import Scenario, ScenarioError, get_value
-from fupsim.sensitivity.grid import build_points, check_points
-from fupsim.sensitivity.owsa import OwsaSettings, outcome_table, owsa_parameters, settings_for
-from fupsim.sensitivity.runner import PointSize, PointStore, run_points
+from fupsim.sensitivity.outcomes import (
+    OwsaSettings,
+    outcome_table,
+    owsa_parameters,
+    settings_for,
+)
+from fupsim.sensitivity.results import SobolResult
+from fupsim.sensitivity.runner import PointSize, PointStore, build_points, check_points, run_points
 
 __all__ = ["SobolResult", "sobol", "sobol_design", "sobol_indices"]
 
@@ -117,16 +123,6 @@ def analyse_function(
     return sobol_indices(bounds, fn(x), seed)
 
 
-@dataclass(frozen=True)
-class SobolResult:
-    """A finished Sobol analysis: ``indices`` (sobol.csv), ``points`` (design and outcome)."""
-
-    indices: pd.DataFrame
-    points: pd.DataFrame
-    settings: OwsaSettings
-    stats: dict[str, Any] = field(default_factory=dict)
-
-
 def sobol(
     scenario: Scenario,
     samples: int,
@@ -166,6 +162,7 @@ def sobol(
         If a parameter's range has zero width (it is named; none is dropped silently), or
         the design is too large to run (:func:`fupsim.scenario.check_workload`).
     """
+    started = time.perf_counter()
     settings = settings or settings_for(scenario)
     bounds = owsa_parameters(scenario, parameters)
     for key, (lo, hi) in bounds.items():
@@ -214,4 +211,22 @@ def sobol(
     points = pd.DataFrame(x, columns=list(bounds))
     points.insert(0, "point", np.arange(len(points)))
     points[settings.outcome] = y
-    return SobolResult(indices=indices, points=points, settings=settings, stats=run.stats)
+    record = manifest(
+        "sobol",
+        scenario.resolved(),
+        seed=size.seed,
+        sizes={
+            "points": len(scenarios),
+            "samples": samples,
+            "replications_per_point": size.replications,
+            "patients_per_point": size.patients,
+        },
+        started=started,
+        settings=vars(settings),
+        currency=scenario.costs.currency,
+        protocols=scenario.protocol_names,
+        stats=run.stats,
+    )
+    return SobolResult(
+        indices=indices, points=points, settings=settings, manifest=record, stats=run.stats
+    )

@@ -1,14 +1,17 @@
-"""Report section "Sensitivity analysis": tornado, PSA cloud, acceptability, EVPI, Sobol.
+"""Report section "Sensitivity analysis": grid sweep, tornado and Sobol indices.
 
-A plug-in section (see :mod:`fupsim.report.sections`): :func:`render` looks in the report
-folder for the tables written by ``fupsim owsa`` / ``psa`` / ``sobol`` (``owsa.csv`` with
-``owsa_tornado.csv``, ``psa.csv``, ``ceac.csv``, ``evpi.csv``, ``sobol.csv``), draws their
-figures into the figures folder and returns the HTML fragment, or None when none is there.
+A plug-in section (see :mod:`fupsim.report.sections`): :func:`render` reads the results that
+``fupsim sweep`` / ``owsa`` / ``sobol`` wrote into the report folder, only through their
+loaders (:func:`fupsim.sensitivity.load_sweep`, ``load_owsa``, ``load_sobol``; the file names
+are the results' own ``FILES``), draws their figures into the figures folder and returns the
+HTML fragment, or None when none is there. A folder that is not whole gives a visible note
+naming the file, not an error. A whole PSA belongs to the uncertainty section; a partial one
+is noted here. Each result's manifest is checked against the run's (scenario hash, seed,
+size) and a mismatch is shown.
 """
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -16,21 +19,25 @@ from typing import Any
 
 import pandas as pd
 
-from fupsim.plots.sensitivity import (
-    plot_ceac,
-    plot_evpi,
-    plot_psa_scatter,
-    plot_sobol,
-    plot_tornado,
-)
+from fupsim.errors import ScenarioError
+from fupsim.plots.sensitivity import outcome_label, plot_sobol, plot_sweep, plot_tornado
 from fupsim.report.figures import section_figure
 from fupsim.report.html import Html, join, markup
 from fupsim.report.sections.uncertainty import provenance
+from fupsim.sensitivity.psa_result import EFFECT_UNITS, PsaResult, load_psa
+from fupsim.sensitivity.results import (
+    OwsaResult,
+    SobolResult,
+    SweepResult,
+    load_owsa,
+    load_sobol,
+    load_sweep,
+)
 
-__all__ = ["INPUTS", "render"]
+__all__ = ["render"]
 
-INPUTS = ("owsa.csv", "psa.csv", "ceac.csv", "evpi.csv", "sobol.csv")
-"""Any of these files in the report folder turns the section on."""
+MAX_SWEEP_ROWS = 60
+"""Most grid points listed in the sweep's table (all are in its file)."""
 
 
 def _num(value: Any, digits: int = 2) -> str:
@@ -74,26 +81,69 @@ def _figure(
     )
 
 
-def _context(report_dir: Path) -> tuple[str, list[str] | None]:
-    """Currency and protocol order from any sensitivity manifest (or a run manifest)."""
-    for name in ("psa_manifest.json", "owsa_manifest.json", "sobol_manifest.json", "manifest.json"):
-        try:
-            scenario = json.loads((report_dir / name).read_text())["scenario"]
-            return str(scenario["costs"]["currency"]), [p["name"] for p in scenario["protocol"]]
-        except (OSError, ValueError, KeyError, TypeError):
-            continue
-    return "USD", None
+def _manifest_name(files: dict[str, str]) -> str:
+    return next(n for n in files if n.endswith(".json"))
 
 
-def _owsa(report_dir: Path, figures_dir: Path, currency: str) -> Html:
-    path = report_dir / "owsa_tornado.csv"
-    if not path.is_file():
-        return markup(
-            '<p class="note">owsa.csv is present but owsa_tornado.csv is not; rerun fupsim owsa.</p>'
+def _currency(manifest: dict[str, Any]) -> str:
+    scenario = manifest.get("scenario") or {}
+    return str(manifest.get("currency") or (scenario.get("costs") or {}).get("currency", "USD"))
+
+
+def _sweep(res: SweepResult, figures_dir: Path) -> Html:
+    m, st = res.manifest, res.settings
+    currency = _currency(m)
+    unit = EFFECT_UNITS.get(st.effect, st.effect)
+    parts = [
+        markup("<h3>Grid sweep</h3>"),
+        markup(
+            "<p>Every combination of {} simulated ({:,} points, {} × {:,} adults per point, "
+            "same seed). Net monetary benefit uses {} at {:,.0f} {} per {}.</p>",
+            ", ".join(res.varied),
+            int(res.table["point"].nunique()),
+            m.get("replications_per_point"),
+            int(m.get("patients_per_point") or 0),
+            st.effect,
+            st.wtp,
+            currency,
+            unit,
+        ),
+    ]
+    if len(res.varied) <= 2:
+        parts.append(
+            _figure(
+                plot_sweep,
+                res.table,
+                figures_dir,
+                "sweep",
+                "Net monetary benefit per protocol over the varied parameter"
+                if len(res.varied) == 1
+                else "Protocol with the highest net monetary benefit over the two varied "
+                "parameters",
+                varied=res.varied,
+                wtp=st.wtp,
+                effect_unit=unit,
+                order=m.get("protocols"),
+                currency=currency,
+            )
         )
-    tornado = pd.read_csv(path)
+    best = res.table[res.table["protocol"] == res.table["preferred_protocol"]]
+    cols = {k: k for k in res.varied}
+    cols["preferred_protocol"] = "Protocol with the highest net benefit"
+    cols["net_monetary_benefit"] = outcome_label("net_monetary_benefit", currency)
+    shown = best.sort_values("point").head(MAX_SWEEP_ROWS)
+    caption = "Preferred protocol at each grid point"
+    if len(best) > MAX_SWEEP_ROWS:
+        caption += f" (first {MAX_SWEEP_ROWS} of {len(best)}; all in the sweep's table)"
+    parts.append(_table(shown, cols, caption))
+    return join(parts, "\n")
+
+
+def _owsa(res: OwsaResult, figures_dir: Path) -> Html:
+    tornado = res.tornado
     if tornado.empty:
         return markup("")
+    currency = _currency(res.manifest)
     out = tornado.iloc[0]
     parts = [
         markup("<h3>One-way sensitivity</h3>"),
@@ -119,8 +169,8 @@ def _owsa(report_dir: Path, figures_dir: Path, currency: str) -> Html:
                 "parameter": "Parameter",
                 "low_value": "Low",
                 "high_value": "High",
-                "outcome_at_low": "Outcome at low",
-                "outcome_at_high": "Outcome at high",
+                "outcome_at_low": f"Outcome at low ({currency})",
+                "outcome_at_high": f"Outcome at high ({currency})",
                 "swing": "Swing",
                 "threshold_value": "Threshold value",
                 "threshold_switch": "Preferred protocol changes",
@@ -132,95 +182,19 @@ def _owsa(report_dir: Path, figures_dir: Path, currency: str) -> Html:
     return join(parts, "\n")
 
 
-def _psa(report_dir: Path, figures_dir: Path, currency: str, order: list[str] | None) -> Html:
-    parts = [markup("<h3>Probabilistic sensitivity analysis</h3>")]
-    if (report_dir / "psa.csv").is_file():
-        draws = pd.read_csv(report_dir / "psa.csv")
-        effect = next(
-            (
-                c
-                for c in (
-                    "qalys_per_patient",
-                    "life_years_per_patient",
-                    "screen_detected_per_patient",
-                )
-                if c in draws
-            ),
-            "screen_detected_per_1000",
-        )
-        parts.append(
-            markup(
-                "<p>{:,} parameter draws; every protocol simulated per draw "
-                "against the same simulated people.</p>",
-                draws["draw"].nunique(),
-            )
-        )
-        parts.append(
-            _figure(
-                plot_psa_scatter,
-                draws,
-                figures_dir,
-                "psa_scatter",
-                "Cost and effect of each PSA draw",
-                effect=effect,
-                order=order,
-                currency=currency,
-            )
-        )
-    if (report_dir / "ceac.csv").is_file():
-        acc = pd.read_csv(report_dir / "ceac.csv")
-        parts.append(
-            _figure(
-                plot_ceac,
-                acc,
-                figures_dir,
-                "ceac",
-                "Acceptability: probability that each protocol has the highest net benefit "
-                "(grey band: protocol with the highest expected net benefit)",
-                order=order,
-                currency=currency,
-            )
-        )
-        wide = acc.pivot(index="wtp", columns="protocol", values="probability").reset_index()
-        names = [p for p in (order or list(wide.columns[1:])) if p in wide.columns]
-        cols = {"wtp": f"WTP ({currency} per unit of effect)"}
-        cols.update({p: f"P(highest net benefit): {p}" for p in names})
-        parts.append(
-            _table(wide, cols, "Probability of highest net benefit by willingness to pay", 3)
-        )
-    if (report_dir / "evpi.csv").is_file():
-        info = pd.read_csv(report_dir / "evpi.csv")
-        parts.append(
-            _figure(
-                plot_evpi,
-                info,
-                figures_dir,
-                "evpi",
-                "Expected value of perfect information per person",
-                currency=currency,
-            )
-        )
-        parts.append(
-            _table(
-                info,
-                {"wtp": f"WTP ({currency})", "evpi": f"EVPI per person ({currency})"},
-                "Expected value of perfect information",
-            )
-        )
-    return join(parts, "\n")
-
-
-def _sobol(report_dir: Path, figures_dir: Path) -> Html:
-    idx = pd.read_csv(report_dir / "sobol.csv")
+def _sobol(res: SobolResult, figures_dir: Path) -> Html:
+    idx = res.indices
     if idx.empty:
         return markup("")
     return join(
         [
             markup("<h3>Sobol indices</h3>"),
             markup(
-                "<p>Share of the outcome's variance due to each parameter alone (S1) and with "
+                "<p>Share of the variance of {} ({}) due to each parameter alone (S1) and with "
                 "its interactions (ST), each uniform over its range; bars show 95% bootstrap "
-                "intervals.</p>"
+                "intervals.</p>",
+                res.settings.outcome,
+                res.settings.protocol,
             ),
             _figure(
                 plot_sobol,
@@ -247,60 +221,61 @@ def _sobol(report_dir: Path, figures_dir: Path) -> Html:
     )
 
 
+ANALYSES: tuple[tuple[str, dict[str, str], Callable[[Path], Any], Callable[..., Html]], ...] = (
+    ("grid sweep", SweepResult.FILES, load_sweep, _sweep),
+    ("one-way analysis", OwsaResult.FILES, load_owsa, _owsa),
+    ("Sobol analysis", SobolResult.FILES, load_sobol, _sobol),
+)
+"""What the section shows, in order: (name, the result's files, its loader, its renderer)."""
+
+
+def _present(report_dir: Path, files: dict[str, str]) -> bool:
+    return any((report_dir / name).is_file() for name in files)
+
+
 def render(report_dir: Path, figures_dir: Path) -> Html | None:
-    """The section's HTML, or None when no sensitivity result is in ``report_dir``.
+    """The section's HTML, or None when no sweep, one-way or Sobol result is in ``report_dir``.
 
     Parameters
     ----------
     report_dir : Path
-        The report folder, which may hold ``owsa.csv``, ``psa.csv``, ``ceac.csv``,
-        ``evpi.csv``, ``sobol.csv`` (written there by the sensitivity commands).
+        The report folder, which may hold the files of a sweep, one-way or Sobol result
+        (written there by the sensitivity commands with ``--out`` the report folder).
     figures_dir : Path
-        Where to write ``tornado.png``, ``psa_scatter.png``, ``ceac.png``, ``evpi.png``,
-        ``sobol.png`` (referred to as ``figures/<name>.png``).
+        Where to write ``sweep.png``, ``tornado.png``, ``sobol.png`` (referred to as
+        ``figures/<name>.png``).
     """
     report_dir, figures_dir = Path(report_dir), Path(figures_dir)
-    present = {name for name in INPUTS if (report_dir / name).is_file()}
-    if not present:
-        return None
-    currency, order = _context(report_dir)
-    parts: list[tuple[str, Callable[[], Html]]] = []
-    if "decision.csv" in (p.name for p in report_dir.iterdir()):
-        present -= {"psa.csv", "ceac.csv", "evpi.csv"}  # the uncertainty section shows the PSA
-    if not present:
-        return None
-    notes = []
-    for name, manifest_name, what in (
-        ("owsa.csv", "owsa_manifest.json", "one-way analysis"),
-        ("psa.csv", "psa_manifest.json", "probabilistic analysis"),
-        ("sobol.csv", "sobol_manifest.json", "Sobol analysis"),
-    ):
-        if name in present:
-            notes.append(provenance(report_dir, manifest_name, what)[1])
-    if "owsa.csv" in present:
-        parts.append(("owsa_tornado.csv", lambda: _owsa(report_dir, figures_dir, currency)))
-    if present & {"psa.csv", "ceac.csv", "evpi.csv"}:
-        parts.append(
-            (
-                "psa.csv / ceac.csv / evpi.csv",
-                lambda: _psa(report_dir, figures_dir, currency, order),
-            )
-        )
-    if "sobol.csv" in present:
-        parts.append(("sobol.csv", lambda: _sobol(report_dir, figures_dir)))
-    body = []
-    for files, build in parts:
+    notes, body = [], []
+    if _present(report_dir, PsaResult.FILES):
         try:
-            body.append(build())
-        except (KeyError, ValueError, TypeError, IndexError) as err:  # e.g. a table from elsewhere
+            load_psa(report_dir)  # a whole PSA is the uncertainty section's
+        except ScenarioError as err:
+            notes.append(
+                markup('<p class="note">The probabilistic analysis is not shown: {}</p>', err)
+            )
+    for what, files, load, show in ANALYSES:
+        if not _present(report_dir, files):
+            continue
+        try:
+            result = load(report_dir)
+        except ScenarioError as err:
+            body.append(markup('<p class="note">The {} is not shown: {}</p>', what, err))
+            continue
+        notes.append(provenance(report_dir, _manifest_name(files), what)[1])
+        try:
+            body.append(show(result, figures_dir))
+        except (KeyError, ValueError, TypeError, IndexError) as err:  # a table from elsewhere
             body.append(
                 markup(
-                    '<p class="note">Could not read {} ({}: {}); rerun the sensitivity command '
-                    "that writes it.</p>",
-                    files,
+                    '<p class="note">Could not show the {} ({}: {}); rerun the command that '
+                    "writes it.</p>",
+                    what,
                     type(err).__name__,
                     err,
                 )
             )
+    if not notes and not body:
+        return None
     inner = join((b for b in [*notes, *body] if b), "\n")
     return markup('<section id="sensitivity"><h2>Sensitivity analysis</h2>\n{}\n</section>', inner)

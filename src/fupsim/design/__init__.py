@@ -33,7 +33,7 @@ from fupsim.design.spec import (
     load_design,
     wtp_values,
 )
-from fupsim.design.tables import METRICS, metrics
+from fupsim.design.tables import METRICS, metrics, paired_means
 from fupsim.economics import icer_table
 from fupsim.errors import ParameterError
 from fupsim.output import atomic_directory, manifest, write_csv, write_json
@@ -221,9 +221,12 @@ def design(
     for c in everyone:
         reps = sums.replicates_of(c)
         rows.append({"replications": len(reps), **metrics(sums.cube([c], reps)[0])})
-    table = pd.concat([table, pd.DataFrame(rows)], axis=1)
+    paired = paired_means(sums, everyone)
+    table = pd.concat([table, pd.DataFrame(rows), pd.DataFrame(paired)], axis=1)
     frontier = icer_table(
-        table[["candidate", "cost_per_patient", "effect_per_patient"]],
+        table[["candidate", "paired_cost_per_patient", "paired_effect_per_patient"]].rename(
+            columns=lambda col: col.removeprefix("paired_")
+        ),
         strategy="candidate",
         cost="cost_per_patient",
         effect="effect_per_patient",
@@ -238,14 +241,15 @@ def design(
         frontier=frontier,
         confidence=spec.confidence,
         seed=seed,
+        paired=paired,
     )
     ceaf = draws = None
     psa_stats: dict[str, float] = {}
     if spec.psa_draws:
-        means = {}
-        for w in wtps:
-            own = [net_benefit(sums.cube([c], sums.replicates_of(c)), w)[0][0] for c in everyone]
-            means[w] = np.array(own)
+        means = {
+            w: w * paired["paired_effect_per_patient"] - paired["paired_cost_per_patient"]
+            for w in wtps
+        }
         draws, ceaf, psa_stats = psa_over_designs(
             scenario,
             spec,

@@ -71,6 +71,7 @@ def best_by_wtp(
     frontier: pd.DataFrame,
     confidence: float,
     seed: int,
+    paired: dict[str, np.ndarray] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """Rows of ``best_by_wtp.csv`` (:data:`BEST_COLUMNS`) and, with strata, of ``strata.csv``.
 
@@ -91,6 +92,10 @@ def best_by_wtp(
         1 − α: a gap is significant when above ``z_{1−α}`` paired standard errors.
     seed : int
         Seeds the normal draws of the probability of best.
+    paired : dict, optional
+        :func:`fupsim.design.tables.paired_means` of every candidate. The best is the highest
+        net benefit ``w·effect − cost`` on this common footing, so that it agrees with the
+        paired comparisons and the frontier; without it, each candidate's own mean.
     """
     rng = np.random.default_rng(np.random.SeedSequence([seed, 14]))
     z_crit = float(norm.ppf(confidence))
@@ -105,6 +110,8 @@ def best_by_wtp(
     for w in deltas:
         pairs = [net_benefit(cube, w) for cube in cubes]
         nb = np.array([p[0][0] for p in pairs])
+        if paired is not None:
+            nb = w * paired["paired_effect_per_patient"] - paired["paired_cost_per_patient"]
         zs = np.stack([scaled_residuals(p[1][0], units) for p in pairs])
         b = int(np.argmax(nb))
         prob = probability_best(nb, zs, rng=rng)

@@ -3,11 +3,13 @@ per-person columns of ``candidates.csv`` and ``design_psa.csv``."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
-from fupsim.design.evaluate import Q
+from fupsim.design.evaluate import Q, Sums
 
-__all__ = ["METRICS", "means", "metrics"]
+__all__ = ["METRICS", "PAIRED", "means", "metrics", "paired_means"]
 
 METRICS: dict[str, tuple[str, float, str]] = {
     # output column: (numerator quantity, scale, meaning)
@@ -54,3 +56,36 @@ def metrics(cube: np.ndarray, *, se: bool = True) -> dict[str, float]:
 def means(cube: np.ndarray) -> dict[str, float]:
     """:func:`metrics` without standard errors."""
     return metrics(cube, se=False)
+
+
+PAIRED = ("cost_per_patient", "effect_per_patient")
+"""The columns :func:`paired_means` puts on a common footing (``paired_`` + name)."""
+
+
+def paired_means(sums: Sums, cands: Sequence[int]) -> dict[str, np.ndarray]:
+    """Cost and effect per person of every candidate, on the anchor's replicates.
+
+    Refinement plays the contenders on more replicates than the candidates screened out, and
+    under common random numbers most of a replicate's noise is shared by every candidate. Means
+    over different replicate sets therefore differ by that shared noise, and can rank two
+    candidates against their paired difference. The *anchor* is the candidate played on the
+    most replicates (every other's replicates are a prefix of its own); each candidate's
+    estimate is the anchor's mean over all its replicates plus the candidate's paired
+    difference from the anchor over the candidate's own replicates (a control variate with
+    coefficient 1). A candidate played on every replicate keeps its own mean.
+
+    Returns
+    -------
+    dict
+        ``paired_cost_per_patient`` and ``paired_effect_per_patient``, arrays in ``cands`` order.
+    """
+    own = [sums.replicates_of(c) for c in cands]
+    a = int(np.argmax([len(r) for r in own]))
+    anchor_all = means(sums.cube([cands[a]], own[a])[0])
+    out = {f"paired_{name}": np.empty(len(cands)) for name in PAIRED}
+    for i, c in enumerate(cands):
+        both = sums.cube([c, cands[a]], own[i])
+        mine, anchor_here = means(both[0]), means(both[1])
+        for name in PAIRED:
+            out[f"paired_{name}"][i] = anchor_all[name] + mine[name] - anchor_here[name]
+    return out

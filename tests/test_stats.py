@@ -123,6 +123,19 @@ def test_holm_adjustment_by_formula(comparison: fupsim.Comparison) -> None:
         np.testing.assert_allclose(g["p_adjusted"].to_numpy(), expected, rtol=1e-12)
 
 
+def test_holm_matches_statsmodels_with_ties_and_clipping() -> None:
+    from statsmodels.stats.multitest import multipletests
+
+    from fupsim.statistics.paired import holm
+
+    rng = np.random.default_rng(11)
+    for m in (1, 2, 7, 40):
+        p = rng.uniform(0.0, 0.6, m)
+        p[: m // 3] = p[0]  # ties
+        np.testing.assert_array_equal(holm(p), multipletests(p, method="holm")[1])
+    np.testing.assert_array_equal(holm(np.array([0.7, 0.6])), [1.0, 1.0])  # 2 x 0.6 > 1
+
+
 def test_delay_contrast_matches_cluster_robust_ols(
     result: fupsim.RunResult, comparison: fupsim.Comparison
 ) -> None:

@@ -9,12 +9,13 @@ these checks, so the numbers a reader sees are the ones the tests assert.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from fupsim.experiment import run_replicate
+from fupsim.experiment import map_tasks, run_replicate
 from fupsim.scenario import DAYS_PER_MONTH, Scenario, scenario_from_dict
 
 __all__ = [
@@ -157,39 +158,67 @@ def analytic_scenario(
     return scenario_from_dict(data)
 
 
-def _simulated_fraction(sc: Scenario, seed: int) -> tuple[float, float]:
-    """Share of changes (found or presented) that were screen-detected, and its binomial SE."""
-    out, _ = run_replicate(sc, 0, seed=seed, events=False)
-    cases = out[out["screen_detected"] | out["interval_case"]]
+def _simulate(seed: int, **scenario: Any) -> pd.DataFrame:
+    """One replicate of :func:`analytic_scenario` (``scenario``: its keywords) → outcomes."""
+    out, _ = run_replicate(analytic_scenario(**scenario), 0, seed=seed, events=False)
+    return out
+
+
+def _changes(out: pd.DataFrame) -> pd.DataFrame:
+    """People whose change came to light, by a scan or by presenting."""
+    return out[out["screen_detected"] | out["interval_case"]]
+
+
+def _share_row(check: str, formula: str, expected: float, cases: pd.DataFrame) -> dict[str, Any]:
+    """A check of the screen-detected share among ``cases``, with its binomial SE."""
     p = float(cases["screen_detected"].mean())
-    return p, math.sqrt(p * (1 - p) / len(cases))
+    return {
+        "check": check,
+        "formula": formula,
+        "expected": expected,
+        "simulated": p,
+        "se": math.sqrt(p * (1 - p) / len(cases)),
+    }
+
+
+def _mean_row(check: str, formula: str, expected: float, values: np.ndarray) -> dict[str, Any]:
+    """A check of a mean over people, with its standard error."""
+    return {
+        "check": check,
+        "formula": formula,
+        "expected": expected,
+        "simulated": float(values.mean()),
+        "se": float(values.std(ddof=1) / math.sqrt(values.size)),
+    }
 
 
 def _pi_check(
     interval: float, sojourn: float, sens: float, seed: int, patients: int
-) -> dict[str, Any]:
+) -> list[dict[str, Any]]:
     window = interval * math.floor(240.0 / interval)
-    sc = analytic_scenario(
+    out = _simulate(
+        seed,
         interval_months=interval,
         mean_sojourn_months=sojourn,
         sensitivity=sens,
         onset_window_months=window,
         patients=patients,
     )
-    p, se = _simulated_fraction(sc, seed)
-    return {
-        "check": f"screen-detected fraction, every {interval:g} mo, sojourn {sojourn:g} mo, S={sens:g}",
-        "formula": "π(Δ,λ,S), PARAMETERS.md §4.3",
-        "expected": screen_detected_fraction(interval, sojourn, sens),
-        "simulated": p,
-        "se": se,
-    }
+    return [
+        _share_row(
+            f"screen-detected fraction, every {interval:g} mo, sojourn {sojourn:g} mo, S={sens:g}",
+            "π(Δ,λ,S), PARAMETERS.md §4.3",
+            screen_detected_fraction(interval, sojourn, sens),
+            _changes(out),
+        )
+    ]
 
 
-def _limited_check(seed: int, patients: int) -> dict[str, Any]:
+def _limited_check(seed: int, patients: int) -> list[dict[str, Any]]:
     """Repeated misses: a share v of people is seen with S_lim at every scan, the rest with S."""
     interval, sojourn, sens, v, s_lim = 3.0, 12.0, 0.9, 0.4, 0.2
-    sc = analytic_scenario(
+    out = _simulate(
+        seed,
         interval_months=interval,
         mean_sojourn_months=sojourn,
         sensitivity=sens,
@@ -197,25 +226,26 @@ def _limited_check(seed: int, patients: int) -> dict[str, Any]:
         sensitivity_if_limited=s_lim,
         patients=patients,
     )
-    p, se = _simulated_fraction(sc, seed)
     expected = (1 - v) * screen_detected_fraction(interval, sojourn, sens) + (
         v * screen_detected_fraction(interval, sojourn, s_lim)
     )
-    return {
-        "check": f"screen-detected fraction with repeated misses: {v:g} of people at S={s_lim:g}, "
-        f"the rest at S={sens:g}, every {interval:g} mo, sojourn {sojourn:g} mo",
-        "formula": "(1−v)·π(Δ,λ,S) + v·π(Δ,λ,S_lim)",
-        "expected": expected,
-        "simulated": p,
-        "se": se,
-    }
+    return [
+        _share_row(
+            f"screen-detected fraction with repeated misses: {v:g} of people at S={s_lim:g}, "
+            f"the rest at S={sens:g}, every {interval:g} mo, sojourn {sojourn:g} mo",
+            "(1−v)·π(Δ,λ,S) + v·π(Δ,λ,S_lim)",
+            expected,
+            _changes(out),
+        )
+    ]
 
 
 def _scans_check(
     interval: float, attendance: float, loss: float, seed: int, patients: int
-) -> dict[str, Any]:
+) -> list[dict[str, Any]]:
     horizon = 36.0
-    sc = analytic_scenario(
+    out = _simulate(
+        seed,
         interval_months=interval,
         attendance=attendance,
         loss_per_visit=loss,
@@ -223,63 +253,53 @@ def _scans_check(
         horizon_months=horizon,
         patients=patients,
     )
-    out, _ = run_replicate(sc, 0, seed=seed, events=False)
-    scans = out["n_scans"].to_numpy(dtype=float)
     visits = math.floor(horizon / interval + 1e-9)
-    return {
-        "check": f"attended scans, every {interval:g} mo over {horizon:g} mo, a={attendance:g}, ℓ={loss:g}",
-        "formula": "a(1−(1−ℓ)^K)/ℓ",
-        "expected": expected_attended_scans(visits, attendance, loss),
-        "simulated": float(scans.mean()),
-        "se": float(scans.std(ddof=1) / np.sqrt(scans.size)),
-    }
+    return [
+        _mean_row(
+            f"attended scans, every {interval:g} mo over {horizon:g} mo, a={attendance:g}, "
+            f"ℓ={loss:g}",
+            "a(1−(1−ℓ)^K)/ℓ",
+            expected_attended_scans(visits, attendance, loss),
+            out["n_scans"].to_numpy(dtype=float),
+        )
+    ]
 
 
 def _delay_checks(seed: int, patients: int) -> list[dict[str, Any]]:
     """A CT delay d: screen fraction e^{−λd}π, mean delay (1 − π_d)/λ, mean lead time 1/λ."""
     interval, sojourn, sens, delay = 3.0, 12.0, 0.75, 30.0
-    sc = analytic_scenario(
+    out = _simulate(
+        seed,
         interval_months=interval,
         mean_sojourn_months=sojourn,
         sensitivity=sens,
         ct_delay_days=delay,
         patients=patients,
     )
-    out, _ = run_replicate(sc, 0, seed=seed, events=False)
-    cases = out[out["screen_detected"] | out["interval_case"]]
-    p = float(cases["screen_detected"].mean())
+    cases = _changes(out)
     pi_d = screen_detected_fraction_with_delay(interval, sojourn, sens, delay)
-    delays = cases["delay_months"].to_numpy(dtype=float)
-    lead = out.loc[out["screen_detected"], "lead_time_months"].to_numpy(dtype=float)
     where = f"every {interval:g} mo, sojourn {sojourn:g} mo, S={sens:g}, CT after {delay:g} days"
     return [
-        {
-            "check": f"screen-detected fraction, {where}",
-            "formula": "e^{−λd}·π(Δ,λ,S)",
-            "expected": pi_d,
-            "simulated": p,
-            "se": math.sqrt(p * (1 - p) / len(cases)),
-        },
-        {
-            "check": f"mean onset-to-diagnosis delay, months, {where}",
-            "formula": "(1 − π_d)/λ",
-            "expected": (1 - pi_d) * sojourn,
-            "simulated": float(delays.mean()),
-            "se": float(delays.std(ddof=1) / math.sqrt(delays.size)),
-        },
-        {
-            "check": f"mean lead time of screen-detected changes, months, {where}",
-            "formula": "1/λ (exponential sojourn, memoryless)",
-            "expected": sojourn,
-            "simulated": float(lead.mean()),
-            "se": float(lead.std(ddof=1) / math.sqrt(lead.size)),
-        },
+        _share_row(f"screen-detected fraction, {where}", "e^{−λd}·π(Δ,λ,S)", pi_d, cases),
+        _mean_row(
+            f"mean onset-to-diagnosis delay, months, {where}",
+            "(1 − π_d)/λ",
+            (1 - pi_d) * sojourn,
+            cases["delay_months"].to_numpy(dtype=float),
+        ),
+        _mean_row(
+            f"mean lead time of screen-detected changes, months, {where}",
+            "1/λ (exponential sojourn, memoryless)",
+            sojourn,
+            out.loc[out["screen_detected"], "lead_time_months"].to_numpy(dtype=float),
+        ),
     ]
 
 
-def _scan_cost_check(seed: int, patients: int) -> dict[str, Any]:
+def _scan_cost_check(seed: int, patients: int) -> list[dict[str, Any]]:
     interval, attendance, loss, rate, horizon = 3.0, 0.85, 0.03, 0.035, 36.0
-    sc = analytic_scenario(
+    out = _simulate(
+        seed,
         interval_months=interval,
         attendance=attendance,
         loss_per_visit=loss,
@@ -288,21 +308,38 @@ def _scan_cost_check(seed: int, patients: int) -> dict[str, Any]:
         patients=patients,
         discount_rate=rate,
     )
-    out, _ = run_replicate(sc, 0, seed=seed, events=False)
-    cost = out["cost"].to_numpy(dtype=float)
     days = [round(k * interval * DAYS_PER_MONTH) for k in range(1, int(horizon / interval) + 1)]
-    return {
-        "check": f"discounted scan cost per person, every {interval:g} mo over {horizon:g} mo, "
-        f"a={attendance:g}, ℓ={loss:g}, r={rate:g}",
-        "formula": "Σ_k a(1−ℓ)^{k−1}(1+r)^{−t_k}",
-        "expected": expected_discounted_scan_cost(days, attendance, loss, rate),
-        "simulated": float(cost.mean()),
-        "se": float(cost.std(ddof=1) / math.sqrt(cost.size)),
-    }
+    return [
+        _mean_row(
+            f"discounted scan cost per person, every {interval:g} mo over {horizon:g} mo, "
+            f"a={attendance:g}, ℓ={loss:g}, r={rate:g}",
+            "Σ_k a(1−ℓ)^{k−1}(1+r)^{−t_k}",
+            expected_discounted_scan_cost(days, attendance, loss, rate),
+            out["cost"].to_numpy(dtype=float),
+        )
+    ]
 
 
-def analytic_checks(seed: int = 7, patients: int = 20_000) -> pd.DataFrame:
+def _run_check(task: tuple[Callable[..., list[dict[str, Any]]], tuple[Any, ...]]) -> Any:
+    """Run one check ``(function, arguments)``: a top-level function, so it can go to a worker."""
+    fn, args = task
+    return fn(*args)
+
+
+def analytic_checks(
+    seed: int = 7, patients: int = 20_000, *, workers: int | None = None
+) -> pd.DataFrame:
     """Run every closed-form check; one row per check.
+
+    Parameters
+    ----------
+    seed : int
+        Seed of the first check; the others use fixed offsets from it.
+    patients : int
+        People simulated per check.
+    workers : int, optional
+        Worker processes for the nine independent simulations (default: all cores; 1 runs
+        them here). Each check has its own seed, so the table does not depend on it.
 
     Returns
     -------
@@ -310,18 +347,19 @@ def analytic_checks(seed: int = 7, patients: int = 20_000) -> pd.DataFrame:
         ``check, formula, expected, simulated, se, z, tolerance_se, passed``; ``z`` is
         (simulated − expected) / se.
     """
-    rows = [
-        _pi_check(3.0, 12.0, 0.75, seed, patients),
-        _pi_check(6.0, 12.0, 0.75, seed + 1, patients),
-        _pi_check(4.5, 6.0, 0.5, seed + 2, patients),
-        _pi_check(3.0, 24.0, 1.0, seed + 3, patients),
-        _limited_check(seed + 6, patients),
-        _scans_check(3.0, 0.85, 0.03, seed + 4, patients),
-        _scans_check(6.0, 0.6, 0.10, seed + 5, patients),
-        *_delay_checks(seed + 8, patients),
-        _scan_cost_check(seed + 9, patients),
+    tasks: list[tuple[Callable[..., list[dict[str, Any]]], tuple[Any, ...]]] = [
+        (_pi_check, (3.0, 12.0, 0.75, seed, patients)),
+        (_pi_check, (6.0, 12.0, 0.75, seed + 1, patients)),
+        (_pi_check, (4.5, 6.0, 0.5, seed + 2, patients)),
+        (_pi_check, (3.0, 24.0, 1.0, seed + 3, patients)),
+        (_limited_check, (seed + 6, patients)),
+        (_scans_check, (3.0, 0.85, 0.03, seed + 4, patients)),
+        (_scans_check, (6.0, 0.6, 0.10, seed + 5, patients)),
+        (_delay_checks, (seed + 8, patients)),
+        (_scan_cost_check, (seed + 9, patients)),
     ]
-    table = pd.DataFrame(rows)
+    done = map_tasks(_run_check, tasks, workers=workers, progress=False, desc="validation")
+    table = pd.DataFrame([row for rows in done for row in rows])
     table["z"] = (table["simulated"] - table["expected"]) / table["se"]
     table["tolerance_se"] = TOLERANCE_SE
     table["passed"] = table["z"].abs() <= TOLERANCE_SE

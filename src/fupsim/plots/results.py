@@ -298,8 +298,10 @@ def _distribution(
     hi = float(np.quantile(finite, 0.995))
     lo = min(0.0, float(finite.min()))
     edges = np.arange(np.floor(lo / bin_months) * bin_months, hi + bin_months, bin_months)
+    codes, uniques = pd.factorize(outcomes["protocol"].astype(str))
+    code_of = {str(u): i for i, u in enumerate(uniques)}
     for name in names:
-        v = outcomes.loc[outcomes["protocol"].astype(str) == name, column].to_numpy(dtype=float)
+        v = values[codes == code_of.get(name, -1)]
         v = v[np.isfinite(v)]
         if v.size == 0:
             continue

@@ -21,7 +21,6 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 from statsmodels.stats.contingency_tables import mcnemar
-from statsmodels.stats.multitest import multipletests
 
 from fupsim.labels import unit
 from fupsim.scenario import ScenarioError
@@ -33,6 +32,7 @@ __all__ = [
     "Paired",
     "align",
     "contrast_table",
+    "holm",
     "mean_difference",
     "to_halve",
 ]
@@ -185,6 +185,22 @@ def align(outcomes: pd.DataFrame, protocols: Sequence[str], columns: Sequence[st
     reps = np.sort(outcomes["replicate"].to_numpy(np.int64)[first])
     _, rep_code = np.unique(reps, return_inverse=True)
     return Paired(list(protocols), rep_code, values, int(rep_code.max(initial=-1)) + 1)
+
+
+def holm(p_values: np.ndarray) -> np.ndarray:
+    """Holm's step-down adjusted p-values, in the order given.
+
+    With the m p-values sorted ascending, the i-th (1-based) is adjusted to
+    ``max_{j <= i} min(1, (m - j + 1) p_(j))`` (Holm 1979). Numerically the same as
+    ``statsmodels.stats.multitest.multipletests(p, method="holm")[1]``, which also runs a full
+    garbage collection on every call (about 0.1 s each with a large run in memory).
+    """
+    p = np.asarray(p_values, dtype=float)
+    order = np.argsort(p)
+    adjusted = np.maximum.accumulate(p[order] * np.arange(p.size, 0, -1))
+    out = np.empty_like(adjusted)
+    out[order] = np.minimum(adjusted, 1.0)
+    return out
 
 
 def to_halve(units: int) -> int:
@@ -407,5 +423,5 @@ def contrast_table(
         pv = table.loc[idx, "p_value"].astype(float)
         ok = pv.notna()
         if ok.any():
-            table.loc[pv.index[ok], "p_adjusted"] = multipletests(pv[ok], method="holm")[1]
+            table.loc[pv.index[ok], "p_adjusted"] = holm(pv[ok].to_numpy())
     return table[list(CONTRAST_COLUMNS)]

@@ -62,16 +62,22 @@ def detection_from_index(
     last = outcomes.loc[detected, "detection_month"].max()
     end = max(horizon_months, float(last) if pd.notna(last) else 0.0)
     grid = np.arange(0.0, end + step_months, step_months)
-    n_rep = int(outcomes["replicate"].nunique())
+    replicate = outcomes["replicate"].to_numpy()
+    n_rep = int(pd.unique(replicate).size)
     tq = t_quantile(n_rep - 1) if n_rep > 1 else math.nan
-    names = list(protocols or dict.fromkeys(outcomes["protocol"].astype(str)))
+    codes, uniques = pd.factorize(outcomes["protocol"].astype(str), sort=False)
+    names = list(protocols) if protocols else [str(u) for u in uniques]
+    code_of = {str(u): i for i, u in enumerate(uniques)}
+    month = outcomes["detection_month"].to_numpy(dtype=float)
     rows = []
     for name in names:
-        part = outcomes[outcomes["protocol"].astype(str) == name]
+        in_protocol = codes == code_of.get(name, -1)
+        reps = replicate[in_protocol]
+        found = in_protocol & detected
         per_rep = []
-        for _, rp in part.groupby("replicate", sort=True):
-            t = np.sort(rp.loc[rp["screen_detected"], "detection_month"].to_numpy(dtype=float))
-            per_rep.append(np.searchsorted(t, grid, side="right") / len(rp))
+        for r in np.unique(reps):
+            t = np.sort(month[found & (replicate == r)])
+            per_rep.append(np.searchsorted(t, grid, side="right") / int((reps == r).sum()))
         m = np.array(per_rep)
         mean = m.mean(axis=0)
         half = (

@@ -47,4 +47,6 @@ def test_figures_drawn_in_workers_are_the_files_drawn_here(tmp_path: Path) -> No
     assert here == apart  # same names, captions and page order
     assert [f.name for f in here][:2] == ["cohort.png", "yield.png"]
     for f in here:
-        assert (tmp_path / "here" / f.name).read_bytes() == (tmp_path / "apart" / f.name).read_bytes()
+        assert (tmp_path / "here" / f.name).read_bytes() == (
+            tmp_path / "apart" / f.name
+        ).read_bytes()

@@ -94,8 +94,18 @@ class VisitDraws:
         )
 
     def rows(self, table: np.ndarray, cols: np.ndarray) -> np.ndarray:
-        """``table``'s rows ``cols`` for these draws' people."""
-        return table[cols]
+        """``table``'s rows ``cols`` for these draws' people (read-only).
+
+        Rows in arithmetic progression (every grid day, or every other) are a view, not a copy.
+        """
+        step = int(cols[1] - cols[0]) if cols.size > 1 else 1
+        if cols.size and step > 0 and np.array_equal(np.diff(cols), np.full(cols.size - 1, step)):
+            out = table[int(cols[0]) : int(cols[-1]) + 1 : step]
+        else:
+            out = table[cols]
+        out = out.view()
+        out.flags.writeable = False
+        return out
 
 
 def draw_visits(scenario: Scenario, n: int, streams: ReplicateStreams) -> VisitDraws:

@@ -145,10 +145,11 @@ def simulate_arm(
     code8 = {name: np.int8(value) for name, value in _V.items()}
 
     def scan_round_all(v: int) -> None:
-        # scan_round and examine for the unbounded scanner, on whole rows: most people are
-        # followed at each round, so full-width np.where beats gathering and scattering
-        # them. Each person's arithmetic is examine's (a cost adds 0.0 where nothing is due,
-        # which leaves it unchanged), and row v of the visit codes is still all zero here.
+        # scan_round, examine and lose for the unbounded scanner. Most people are followed
+        # at each round, so the scan itself works on whole rows with np.where (a cost adds
+        # 0.0 where nothing is due, which leaves it unchanged; row v of the visit codes is
+        # still all zero here); the few positives' work-up works on their indices. Each
+        # person's arithmetic is examine's.
         day = plan.days[v]
         dayf = day.astype(np.float64)
         active = (st.alive_until > dayf) & (st.stop_day > dayf)
@@ -158,59 +159,60 @@ def simulate_arm(
         )
         st.n_missed += active & ~att
         sel = active & att
-        if not sel.any():
-            st.code[v] = row
-            return
-        day_i = day.astype(np.intp)
-        st.n_scans += sel
-        st.last_scan = np.where(sel, dayf, st.last_scan)
-        st.cost += np.where(sel, scan_unit * scan_discount(day_i), 0.0)
-        detectable = st.onset_day <= dayf
-        u_us = plan.u_ultrasound[v]
-        us_pos = sel & np.where(detectable, u_us < sens, u_us < fp_us)
-        if repeat is not None and us_pos.any():
-            st.n_repeat += us_pos
-            st.cost += np.where(us_pos, scan_unit * repeat_discount(day_i), 0.0)
-            u_rep = repeat[v]
-            us_pos &= np.where(detectable, u_rep < sens, u_rep < fp_us)
-        if us_pos.any():
-            u_ct = plan.u_ct[v]
-            recall = us_pos & (plan.u_recall[v] < ct_done)
-            ct_pos = recall & np.where(detectable, u_ct < ct_sens, u_ct < ct_fp)
-            work_up = np.where(
-                recall,
-                np.where(ct_pos, code8["ct_positive"], code8["ct_negative"]),
-                code8["positive_no_ct"],
-            )
-            row = np.where(us_pos, work_up, row)
-            st.n_ct += recall
-            st.cost += np.where(recall, costs.ct * ct_discount(day_i), 0.0)
-            st.n_fp += recall & ~detectable
-            if ct_pos.any():
-                in_time = st.alive_until > dayf + ct_delay
-                found = ct_pos & detectable & in_time
-                st.detected |= found
-                st.detect_day = np.where(found, dayf, st.detect_day)
-                st.stop_day = np.where(ct_pos, dayf, st.stop_day)
-                st.end_reason[found] = _END["screen_detected"]
-                st.end_reason[ct_pos & detectable & ~in_time] = _END["clinical_presentation"]
-                wrong = ct_pos & ~detectable
-                st.false_dx |= wrong
-                st.end_reason[wrong] = _END["false_diagnosis"]
+        if sel.any():
+            day_i = day.astype(np.intp)
+            st.n_scans += sel
+            st.last_scan = np.where(sel, dayf, st.last_scan)
+            st.cost += np.where(sel, scan_unit * scan_discount(day_i), 0.0)
+            detectable = st.onset_day <= dayf
+            us_pos = sel & (plan.u_ultrasound[v] < np.where(detectable, sens, fp_us))
+            q = np.flatnonzero(us_pos)
+            if repeat is not None and q.size:
+                st.n_repeat[q] += 1
+                st.cost[q] += scan_unit * repeat_discount(day_i[q])
+                u_rep = repeat[v, q]
+                us_pos[q] = np.where(detectable[q], u_rep < sens[q], u_rep < fp_us)
+                q = q[us_pos[q]]
+            if q.size:
+                work_up(v, q, row, day_i[q], detectable[q])
+            if stop_k is not None:
+                stable = np.where(us_pos, 0, st.stable + 1)
+                st.stable = np.where(sel, stable, st.stable).astype(np.int16)
+                done = sel & (st.stable >= stop_k) & (st.stop_day > dayf)
+                st.stop_day = np.where(done, dayf, st.stop_day)
+                st.end_reason[done] = _END["stopped_stable"]
         st.code[v] = row
-        if stop_k is not None:
-            st.stable = np.where(sel, np.where(us_pos, 0, st.stable + 1), st.stable).astype(
-                np.int16
-            )
-            done = sel & (st.stable >= stop_k) & (st.stop_day > dayf)
-            st.stop_day = np.where(done, dayf, st.stop_day)
-            st.end_reason[done] = _END["stopped_stable"]
+        lost = plan.lost_after[v] & (st.stop_day > dayf) & (st.alive_until > dayf)
+        if lost.any():
+            st.stop_day = np.where(lost, dayf, st.stop_day)
+            st.end_reason[lost] = _END["lost_to_follow_up"]
 
-    def lose(v: int) -> None:
-        day = plan.days[v]
-        lost = plan.lost_after[v] & (st.stop_day > day) & (st.alive_until > day)
-        st.stop_day[lost] = day[lost]
-        st.end_reason[lost] = _END["lost_to_follow_up"]
+    def work_up(v: int, q: np.ndarray, row: np.ndarray, day: np.ndarray, det: np.ndarray) -> None:
+        # the recall work-up of people q, positive on their ultrasound at visit v on ``day``
+        u_ct = plan.u_ct[v, q]
+        recall = plan.u_recall[v, q] < ct_done
+        sens_ct = ct_sens if isinstance(ct_sens, np.float32) else ct_sens[q]
+        ct_pos = recall & np.where(det, u_ct < sens_ct, u_ct < ct_fp)
+        row[q] = np.where(
+            ct_pos, _V["ct_positive"], np.where(recall, _V["ct_negative"], _V["positive_no_ct"])
+        )
+        pr = q[recall]
+        st.n_ct[pr] += 1
+        st.cost[pr] += costs.ct * ct_discount(day[recall])
+        st.n_fp[q[recall & ~det]] += 1
+        if not ct_pos.any():
+            return
+        in_time = st.alive_until[q] > day + ct_delay
+        found = ct_pos & det & in_time
+        pf = q[found]
+        st.detected[pf] = True
+        st.detect_day[pf] = day[found]
+        st.stop_day[q[ct_pos]] = day[ct_pos]
+        st.end_reason[pf] = _END["screen_detected"]
+        st.end_reason[q[ct_pos & det & ~in_time]] = _END["clinical_presentation"]
+        wrong = q[ct_pos & ~det]
+        st.false_dx[wrong] = True
+        st.end_reason[wrong] = _END["false_diagnosis"]
 
     def clinic(env: simpy.Environment) -> simpy.events.ProcessGenerator:
         # Unbounded scanner: people do not interact, so one event per visit round (at its
@@ -219,7 +221,6 @@ def simulate_arm(
         for v, nominal in enumerate(plan.nominal_days):
             yield env.timeout(max(int(nominal) - env.now, 0))
             scan_round_all(v)
-            lose(v)
 
     env = simpy.Environment()
     service_log: ServiceLog | None = None

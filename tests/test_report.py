@@ -510,6 +510,7 @@ def test_benefit_harm_table_rows_are_comparison_rows(report) -> None:
     assert deaths["estimate"] == pytest.approx(-diff("deaths_per_1000"))
 
 
+@pytest.mark.slow
 def test_rerendering_sees_a_design_subfolder(report, tmp_path) -> None:
     """A design result written into REPORT/design is on the page re-rendered into REPORT."""
     import shutil

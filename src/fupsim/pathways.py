@@ -100,9 +100,9 @@ def pathway_sums(
     replicate : int
         Written in the ``replicate`` column.
     """
-    n = cohort.size
-    values = {name: np.full(n, np.nan) for name in _VALUES}
     other = np.flatnonzero((workup.pathway != FOLLOW_UP) & (workup.pathway != INFANT))
+    # the values are known for the other pathways' people only (NaN for everyone else)
+    values = {name: np.full(other.size, np.nan) for name in _VALUES}
     if other.size:
         ct_done = workup.ct_done[other]
         sub = cohort.take(other)
@@ -111,23 +111,25 @@ def pathway_sums(
         cols = arm_health(context_for(scenario, sub, lat, death_month[other]), _index_arm(
             scenario, ct_done))  # fmt: skip
         costs = scenario.costs
-        values["index_ct"][other] = ct_done
-        values["cost"][other] = costs.early_treatment + costs.ct * ct_done + cols["extra_cost"]
-        values["qalys"][other] = cols["qalys"]
-        values["life_years"][other] = cols["life_years"]
-        values["deaths"][other] = cols["change_deaths"]
-        values["radiation_cancers"][other] = cols["radiation_cancers"]
-    # sums per (pathway, cause) with bincount: fast on a whole cohort
+        values["index_ct"][:] = ct_done
+        values["cost"][:] = costs.early_treatment + costs.ct * ct_done + cols["extra_cost"]
+        values["qalys"][:] = cols["qalys"]
+        values["life_years"][:] = cols["life_years"]
+        values["deaths"][:] = cols["change_deaths"]
+        values["radiation_cancers"][:] = cols["radiation_cancers"]
+    # sums per (pathway, cause) with bincount: fast on a whole cohort; the other pathways'
+    # values are summed over their people in the same (ascending) order as over everyone
     n_causes = len(cohort.causes)
     key = workup.pathway.astype(np.int64) * n_causes + cohort.cause
     size = len(PATHWAYS) * n_causes
     people = np.bincount(key, minlength=size)
     held = np.flatnonzero(people)
     sums = {"people": people[held].astype(float)}
+    key_other = key[other]
     for name, v in values.items():
         known = ~np.isnan(v)
-        total = np.bincount(key[known], weights=v[known], minlength=size)[held]
-        any_known = np.bincount(key[known], minlength=size)[held] > 0
+        total = np.bincount(key_other[known], weights=v[known], minlength=size)[held]
+        any_known = np.bincount(key_other[known], minlength=size)[held] > 0
         sums[name] = np.where(any_known, total, np.nan)
     return pd.DataFrame(
         {

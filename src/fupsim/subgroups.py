@@ -116,7 +116,7 @@ def by_subgroup(
     values = {k: outcomes[v].to_numpy(float) for k, v in _TOTALS.items() if v in outcomes}
     per_rep = float(reps if reps >= 2 else 1)
     z = stats.t.ppf(0.975, n_units - 1) if n_units > 1 else np.nan
-    parts = []
+    parts: list[dict[str, np.ndarray]] = []
     for name, (codes, levels) in _levels(outcomes).items():
         shape = (len(levels), n_proto, n_units)
         key = (codes * n_proto + proto) * n_units + unit_codes
@@ -149,8 +149,8 @@ def by_subgroup(
                 rows[f"diff_{rate}"] = d.ravel()
                 rows[f"diff_{rate}_lo"] = (d - z * se).ravel()
                 rows[f"diff_{rate}_hi"] = (d + z * se).ravel()
-        frame = pd.DataFrame(rows)
-        parts.append(frame[frame["patients"] > 0])
-    table = pd.concat(parts, ignore_index=True)
-    cols = [c for c in SUBGROUP_COLUMNS if c in table]
-    return table[cols].reset_index(drop=True)
+        held = rows["patients"] > 0
+        parts.append({k: a[held] for k, a in rows.items()})
+    # one frame at the end: the columns of every subgroup joined as arrays
+    cols = [c for c in SUBGROUP_COLUMNS if c in parts[0]]
+    return pd.DataFrame({c: np.concatenate([part[c] for part in parts]) for c in cols})

@@ -227,3 +227,113 @@ def test_wtp_not_increasing_on_the_command_line(
     assert main(argv) == 2
     assert "--wtp" in capsys.readouterr().err
     assert not out.exists()
+
+
+def _linear_percentile(values: np.ndarray, q: float) -> float:
+    """The q-th percentile by linear interpolation between order statistics, by hand."""
+    v = sorted(values)
+    pos = (len(v) - 1) * q / 100
+    lo = int(pos)
+    return v[lo] + (pos - lo) * (v[min(lo + 1, len(v) - 1)] - v[lo])
+
+
+@pytest.mark.parametrize(
+    ("reference", "no_follow_up", "versus"),
+    [("yearly", ["none"], "yearly"), (None, ["none"], "none"), (None, [], "none")],
+)
+def test_incremental_net_benefit_by_hand_from_psa_csv(
+    tmp_path: Path, reference: str | None, no_follow_up: list[str], versus: str
+) -> None:
+    from fupsim.voi.tables import incremental_decision
+
+    small_table().to_csv(tmp_path / "psa.csv", index=False)
+    psa = pd.read_csv(tmp_path / "psa.csv")
+    got = incremental_decision(
+        psa, WTP, effect="qalys_per_patient", reference=reference, no_follow_up=no_follow_up
+    ).set_index("wtp")
+    c = NAMES.index(versus)  # "none" is also the cheapest (mean cost 100)
+    for w in WTP:
+        nb = _nb(w)
+        best = int(np.argmax(nb.mean(axis=0)))
+        inb = nb[:, best] - nb[:, c]
+        row = got.loc[w]
+        assert (row["best_protocol"], row["comparator"]) == (NAMES[best], versus)
+        assert row["incremental_net_benefit"] == pytest.approx(sum(inb) / 6, abs=1e-9)
+        assert row["incremental_net_benefit_p2_5"] == pytest.approx(
+            _linear_percentile(inb, 2.5), abs=1e-9
+        )
+        assert row["incremental_net_benefit_p97_5"] == pytest.approx(
+            _linear_percentile(inb, 97.5), abs=1e-9
+        )
+    # at WTP 50,000 half-yearly is preferred: it gains over none in every draw
+    assert got.loc[50_000.0, "best_protocol"] == "half-yearly"
+    assert got.loc[50_000.0, "incremental_net_benefit_p2_5"] > 0 or versus == "yearly"
+
+
+def test_comparator_prefers_reference_then_no_follow_up_then_cheapest() -> None:
+    from fupsim.voi.tables import comparator
+
+    names, cost = ["a", "b", "off"], [300.0, 200.0, 250.0]
+    assert comparator(names, cost, reference="a", no_follow_up=["off"]) == "a"
+    assert comparator(names, cost, reference="gone", no_follow_up=["off"]) == "off"
+    assert comparator(names, cost) == "b"
+    with pytest.raises(ValueError, match="mean_costs"):
+        comparator(names, [1.0, 2.0])
+
+
+def test_uncertainty_section_shows_incremental_net_benefit_once_labelled(
+    tmp_path: Path, baseline: fupsim.Scenario
+) -> None:
+    from fupsim.report.sections import uncertainty
+
+    out = _psa_folder(tmp_path, baseline)
+    _run_manifest(out, baseline, seed=7)  # baseline's reference and no-follow-up are not here
+    html = str(uncertainty.render(out, tmp_path / "figs"))
+    parsed = _Text()
+    parsed.feed(html)
+    text = "".join(parsed.text)
+    assert "Incremental net benefit (USD per person)" in text
+    assert "Expected net benefit (USD" not in text  # no absolute net benefit in the table
+    assert text.count("parameter uncertainty") == 1  # the convention, stated once
+    assert "Compared with" in text and "over none" in text  # the cheapest: none
+    inb = _nb(50_000.0)[:, 2] - _nb(50_000.0)[:, 0]
+    assert f"{inb.mean():,.0f}" in text
+
+
+def test_summary_headline_in_incremental_net_benefit() -> None:
+    from fupsim.report.summary import decision_html
+    from fupsim.voi.tables import incremental_decision
+
+    inc = incremental_decision(
+        small_table(), WTP, effect="qalys_per_patient", no_follow_up=["none"]
+    )
+    dec = inc.assign(probability_cost_effective=[1.0, 0.5, 0.75], evpi_per_person=[0, 3.5, 9.25])
+    parsed = _Text()
+    parsed.feed(str(decision_html(dec.iloc[[0, 2]], "USD", "QALY")))  # headline: WTP 50,000
+    text = "".join(parsed.text)
+    inb = _nb(50_000.0)[:, 2] - _nb(50_000.0)[:, 0]  # half-yearly minus none
+    lo, hi = _linear_percentile(inb, 2.5), _linear_percentile(inb, 97.5)
+    assert "At USD 50,000 per QALY, half-yearly has the highest" in text
+    assert "in 75% of PSA draws" in text
+    assert f"against none it gains USD {inb.mean():,.0f} per person" in text
+    assert f"percentile USD {lo:,.0f} to USD {hi:,.0f}" in text
+    assert "Incremental net benefit (USD per person)" in text
+    assert "absolute" not in text
+    # at WTP 20,000 no follow-up is preferred and is itself the comparator
+    first = _Text()
+    first.feed(str(decision_html(dec.iloc[[1]], "USD", "QALY")))
+    assert "none has the highest" in "".join(first.text)
+    assert "itself the comparator" in "".join(first.text)
+    # an older decision.csv without the incremental columns: absolute, and said so
+    old = _Text()
+    old.feed(
+        str(
+            decision_html(
+                dec.drop(columns=["comparator", "incremental_net_benefit"]).assign(
+                    expected_net_benefit=1.0
+                ),
+                "USD",
+            )
+        )
+    )
+    assert "absolute" in "".join(old.text)

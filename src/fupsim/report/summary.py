@@ -15,7 +15,29 @@ from fupsim.labels import Effect
 from fupsim.labels import effect as effect_of
 from fupsim.report.html import Html, join, markup, table
 
-__all__ = ["PLAUSIBILITY", "decision_html", "noninferiority_verdict", "summary_html"]
+__all__ = [
+    "DECISION_DIGITS",
+    "PLAUSIBILITY",
+    "decision_headers",
+    "decision_html",
+    "noninferiority_verdict",
+    "summary_html",
+]
+
+DECISION_DIGITS: dict[str, int] = {
+    "wtp": 0,
+    "probability_cost_effective": 2,
+    "incremental_net_benefit": 0,
+    "incremental_net_benefit_p2_5": 0,
+    "incremental_net_benefit_p97_5": 0,
+    "expected_net_benefit": 0,
+    "net_benefit_p2_5": 0,
+    "net_benefit_p97_5": 0,
+    "evpi_per_person": 2,
+    "evpi_corrected": 2,
+    "population_evpi": 0,
+}
+"""Decimals of the decision table's columns (currency per person, rounded to whole units)."""
 
 PLAUSIBILITY: dict[str, str] = {
     "qaly": (
@@ -273,8 +295,10 @@ def summary_html(
         )
     parts.append(
         markup(
-            '<p class="note">Costs in {} {}, discounted. Unless labelled "parameter uncertainty '
-            '(PSA)", intervals are 95% Monte Carlo intervals from {} replicate{} of {:,} simulated '
+            '<p class="note">Costs in {} {}, discounted. Intervals labelled "PSA" are '
+            "percentiles over the draws of the probabilistic analysis (parameter uncertainty; "
+            "see the uncertainty section); all others are 95% Monte Carlo intervals from {} "
+            "replicate{} of {:,} simulated "
             "adults, the same as in the comparison tables (paired per-patient differences; "
             "fupsim.statistics.intervals): they express simulation error only, not uncertainty "
             "about the parameters, many of which are assumptions (see the parameter table). A "
@@ -297,46 +321,109 @@ def _effects() -> dict[str, Effect]:
     return EFFECTS
 
 
+def decision_headers(currency: str, unit: str) -> dict[str, str]:
+    """Column headers of the PSA decision table, for the summary and the uncertainty section.
+
+    The table shows the preferred protocol's incremental net benefit over the comparator when
+    the decision table has it, else (an older ``decision.csv``) its absolute net benefit.
+    """
+    return {
+        "wtp": f"Willingness to pay ({currency} per {unit})",
+        "best_protocol": "Preferred protocol",
+        "probability_cost_effective": "Probability cost-effective (share of draws)",
+        "comparator": "Compared with",
+        "incremental_net_benefit": f"Incremental net benefit ({currency} per person)",
+        "incremental_net_benefit_p2_5": "PSA 2.5th percentile",
+        "incremental_net_benefit_p97_5": "PSA 97.5th percentile",
+        "evpi_per_person": f"EVPI ({currency} per person)",
+        "evpi_corrected": f"EVPI corrected for noise ({currency} per person)",
+        "population_evpi": f"Population EVPI ({currency})",
+    }
+
+
+def _absolute_headers(currency: str, unit: str) -> dict[str, str]:
+    """Headers for a ``decision.csv`` without incremental columns (absolute net benefit)."""
+    cols = decision_headers(currency, unit)
+    return {
+        **{k: v for k, v in cols.items() if not k.startswith(("incremental", "comparator"))},
+        "expected_net_benefit": f"Expected net benefit, absolute ({currency} per person)",
+        "net_benefit_p2_5": "PSA 2.5th percentile",
+        "net_benefit_p97_5": "PSA 97.5th percentile",
+    }
+
+
+def _decision_sentence(row: pd.Series, currency: str, unit: str) -> Html:
+    """The decision at one WTP in words: preferred protocol, its gain over the comparator."""
+    best, versus = str(row["best_protocol"]), str(row["comparator"])
+    lead = markup(
+        "At {} per {}, <b>{}</b> has the highest expected net benefit (the best protocol in "
+        "{:.0%} of PSA draws)",
+        _money(float(row["wtp"]), currency),
+        unit,
+        best,
+        float(row["probability_cost_effective"]),
+    )
+    if best == versus:
+        gain = markup("; it is itself the comparator")
+    else:
+        gain = markup(
+            "; against {} it gains {} per person in net benefit (PSA 2.5th to 97.5th "
+            "percentile {} to {})",
+            versus,
+            _money(float(row["incremental_net_benefit"]), currency),
+            _money(float(row["incremental_net_benefit_p2_5"]), currency),
+            _money(float(row["incremental_net_benefit_p97_5"]), currency),
+        )
+    return markup(
+        "{}{}. Perfect information about the parameters would be worth {} per person (EVPI).",
+        lead,
+        gain,
+        f"{currency} {float(row['evpi_per_person']):,.2f}",
+    )
+
+
 def decision_html(decision: pd.DataFrame, currency: str, unit: str = "unit of effect") -> Html:
     """The PSA decision headline: at each willingness to pay, the preferred protocol.
 
     Parameters
     ----------
     decision : DataFrame
-        ``decision.csv``: ``wtp, best_protocol, probability_cost_effective,
-        expected_net_benefit, net_benefit_p2_5, net_benefit_p97_5, evpi_per_person,
-        population_evpi``.
+        ``decision.csv``: ``wtp, best_protocol, probability_cost_effective, evpi_per_person,
+        population_evpi`` and the incremental columns of
+        :data:`fupsim.voi.tables.INCREMENTAL_COLUMNS` (``comparator``,
+        ``incremental_net_benefit`` and its PSA percentiles). Without them (an older
+        ``decision.csv``) the table shows absolute expected net benefit, labelled so.
     """
+    incremental = "incremental_net_benefit" in decision and "comparator" in decision
+    if incremental:
+        middle = decision.iloc[len(decision) // 2]
+        text = markup(
+            "<p><b>Decision under parameter uncertainty (PSA).</b> {} At each willingness to "
+            "pay: the protocol with the highest expected net benefit, the share of PSA draws in "
+            "which it is the best, its incremental net benefit over the comparator (willingness "
+            "to pay × effect gained − extra cost, per person) with the PSA 2.5th and 97.5th "
+            "percentiles, and the expected value of perfect information.</p>",
+            _decision_sentence(middle, currency, unit),
+        )
+        cols = decision_headers(currency, unit)
+    else:
+        text = markup(
+            "<p><b>Decision under parameter uncertainty (PSA).</b> At each willingness to pay, "
+            "the protocol with the highest expected net benefit, how often it is the best "
+            "across the PSA draws, its expected net benefit with the PSA 2.5th and 97.5th "
+            "percentiles and the expected value of perfect information. Net benefit here is "
+            "absolute (willingness to pay × lifetime effect − cost, per person), so every "
+            "protocol's figure is large; differences between protocols are what matter.</p>"
+        )
+        cols = _absolute_headers(currency, unit)
     return markup(
-        "<p><b>Decision under parameter uncertainty (PSA).</b> At each willingness to pay, "
-        "the protocol with the highest expected net benefit, how often it is the best across "
-        "the PSA draws, its expected net benefit with the 2.5th–97.5th percentiles of the "
-        "draws (parameter uncertainty (PSA), not simulation error) and the expected value of "
-        "perfect information. Net benefit is willingness to pay × lifetime effect − cost, per "
-        "person (absolute, so every protocol's figure is large; differences between protocols "
-        "are what matter).</p>{}",
+        "{}{}",
+        text,
         table(
             decision,
-            {
-                "wtp": f"Willingness to pay ({currency} per {unit})",
-                "best_protocol": "Preferred protocol",
-                "probability_cost_effective": "Probability cost-effective (share of draws)",
-                "expected_net_benefit": f"Expected net benefit ({currency} per person)",
-                "net_benefit_p2_5": f"PSA 2.5th percentile ({currency} per person)",
-                "net_benefit_p97_5": f"PSA 97.5th percentile ({currency} per person)",
-                "evpi_per_person": f"EVPI ({currency} per person)",
-                "population_evpi": f"Population EVPI ({currency})",
-            },
-            caption="Decision headline: parameter uncertainty (PSA)",
-            digits={
-                "wtp": 0,
-                "expected_net_benefit": 0,
-                "net_benefit_p2_5": 0,
-                "net_benefit_p97_5": 0,
-                "evpi_per_person": 2,
-                "population_evpi": 0,
-                "probability_cost_effective": 2,
-            },
+            {k: v for k, v in cols.items() if k in decision},
+            caption="Decision headline (PSA percentiles: parameter uncertainty)",
+            digits=DECISION_DIGITS,
             table_id="decision-table",
         ),
     )

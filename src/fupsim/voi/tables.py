@@ -1,6 +1,10 @@
-"""EVPPI tables from a PSA table: per group and WTP, per person and for the population.
+"""Tables from a PSA table: incremental net benefit of the decision, EVPPI per group and WTP.
 
-The population value is the per-person value × the people a decision affects over its
+:func:`incremental_decision` states the decision at each WTP as the preferred protocol's
+incremental net benefit over a comparator (:func:`comparator`: the reference protocol, else
+no follow-up, else the cheapest) with its PSA percentile interval; absolute net benefit per
+person is dominated by the lifetime effect everyone shares, so differences are what a reader
+needs. The population value is the per-person value × the people a decision affects over its
 horizon, discounted (:func:`population_factor`): the number a research funder compares with
 the cost of a study.
 """
@@ -14,14 +18,37 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from fupsim.voi.decision import net_benefit, wtp_values
+from fupsim.voi.decision import ceaf, net_benefit, wtp_values
 from fupsim.voi.partial import evppi
 
-__all__ = ["EVPPI_COLUMNS", "PsaArrays", "evppi_table", "population_factor", "psa_arrays"]
+__all__ = [
+    "EVPPI_COLUMNS",
+    "INCREMENTAL_COLUMNS",
+    "PsaArrays",
+    "comparator",
+    "evppi_table",
+    "incremental_decision",
+    "population_factor",
+    "psa_arrays",
+]
 
 EVPPI_COLUMNS = ("wtp", "group", "evppi_per_person", "se", "population_evppi", "method")
 """Columns of :func:`evppi_table`: WTP (currency per unit of effect), group name, EVPPI
 (currency per person), its standard error, EVPPI for the population (currency), smoother."""
+
+
+INCREMENTAL_COLUMNS = (
+    "wtp",
+    "best_protocol",
+    "comparator",
+    "incremental_net_benefit",
+    "incremental_net_benefit_p2_5",
+    "incremental_net_benefit_p97_5",
+)
+"""Columns of :func:`incremental_decision`: WTP (currency per unit of effect), the protocol
+with the highest expected net benefit, the comparator, and the mean over draws of the
+preferred protocol's net benefit minus the comparator's with its 2.5th and 97.5th
+percentiles over draws (parameter uncertainty), currency per person."""
 
 
 def population_factor(per_year: float, years: float, rate: float) -> float:
@@ -228,3 +255,107 @@ def _index(options: list[object], reference: object) -> int:
     if reference not in options:
         raise ValueError(f"reference={reference!r}: not one of the options {options}")
     return options.index(reference)
+
+
+def comparator(
+    options: Sequence[object],
+    mean_costs: npt.ArrayLike,
+    *,
+    reference: object | None = None,
+    no_follow_up: Sequence[object] = (),
+) -> object:
+    """The protocol that incremental net benefit is measured against.
+
+    The scenario's reference protocol (``analysis.reference_protocol``) when it is set and
+    among ``options``; else the first no-follow-up protocol among them; else the cheapest
+    (lowest mean cost, the first on ties).
+
+    Parameters
+    ----------
+    options : sequence
+        Protocol names.
+    mean_costs : array_like
+        Mean cost per person of each option (currency), in the order of ``options``.
+    reference : optional
+        The scenario's reference protocol, or None when the scenario sets none.
+    no_follow_up : sequence
+        Protocols without scheduled scans.
+
+    Examples
+    --------
+    >>> comparator(["a", "b", "none"], [5.0, 3.0, 0.0], no_follow_up=["none"])
+    'none'
+    >>> comparator(["a", "b"], [5.0, 3.0])
+    'b'
+    """
+    names = list(options)
+    costs = np.asarray(mean_costs, dtype=float)
+    if costs.shape != (len(names),) or not names:
+        raise ValueError(f"mean_costs: need one cost per option ({len(names)}), got {costs.shape}")
+    if reference is not None and reference in names:
+        return reference
+    absent = next((n for n in names if n in list(no_follow_up)), None)
+    return absent if absent is not None else names[int(np.argmin(costs))]
+
+
+def incremental_decision(
+    psa_table: pd.DataFrame,
+    wtp: npt.ArrayLike,
+    *,
+    effect: str,
+    reference: object | None = None,
+    no_follow_up: Sequence[object] = (),
+    cost: str = "cost_per_patient",
+    draw: str = "draw",
+    strategy: str = "protocol",
+) -> pd.DataFrame:
+    """The preferred protocol's incremental net benefit over the comparator at each WTP.
+
+    At each WTP the preferred protocol is the one with the highest expected net benefit
+    (``WTP × effect − cost`` per person, the acceptability frontier); its incremental net
+    benefit in each draw is its net benefit minus the comparator's (:func:`comparator`). The
+    table gives the mean over draws and the 2.5th and 97.5th percentiles (numpy's linear
+    interpolation): parameter uncertainty, not simulation error. When the comparator is the
+    preferred protocol the difference is 0 in every draw.
+
+    Parameters
+    ----------
+    psa_table : DataFrame
+        ``psa.csv``: one row per draw × protocol.
+    wtp : array_like
+        Willingness to pay per unit of effect, currency; strictly increasing.
+    effect : str
+        Effect column (per person).
+    reference, no_follow_up
+        Passed to :func:`comparator`.
+    cost, draw, strategy : str
+        Column names.
+
+    Returns
+    -------
+    DataFrame
+        Columns :data:`INCREMENTAL_COLUMNS`, one row per WTP; currency per person.
+    """
+    arrays = psa_arrays(psa_table, effect=effect, cost=cost, draw=draw, strategy=strategy)
+    w = wtp_values(wtp)
+    nb = net_benefit(arrays.costs, arrays.effects, w)
+    best = ceaf(nb).option
+    versus = comparator(
+        arrays.options,
+        arrays.costs.mean(axis=0),
+        reference=reference,
+        no_follow_up=no_follow_up,
+    )
+    at = np.arange(len(w))
+    inb = nb[:, best, at] - nb[:, _index(arrays.options, versus), :]
+    lower, upper = np.percentile(inb, [2.5, 97.5], axis=0)
+    return pd.DataFrame(
+        {
+            "wtp": w,
+            "best_protocol": [arrays.options[i] for i in best],
+            "comparator": versus,
+            "incremental_net_benefit": inb.mean(axis=0),
+            "incremental_net_benefit_p2_5": lower,
+            "incremental_net_benefit_p97_5": upper,
+        }
+    )[list(INCREMENTAL_COLUMNS)]

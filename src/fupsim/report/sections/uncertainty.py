@@ -4,8 +4,10 @@ A plug-in section (see :mod:`fupsim.report.sections`): :func:`render` reads the 
 :class:`fupsim.sensitivity.psa_result.PsaResult` writes (``decision.csv``,
 ``frontier_psa.csv``, ``ceac.csv``, ``ceaf.csv``, ``expected_loss.csv``, ``evpi.csv``,
 ``evppi.csv``, ``psa.csv``, ``psa_manifest.json``), draws the figures and returns the
-fragment, or None when there is no PSA. Every label says what the intervals cover:
-parameter uncertainty (PSA), N draws × M people.
+fragment, or None when there is no PSA. The decision table gives the preferred protocol's
+incremental net benefit over a comparator (:func:`fupsim.voi.tables.incremental_decision`),
+not absolute net benefit. The interval convention (PSA percentiles: parameter uncertainty) is
+stated once, at the top of the section; tables and figures name only the PSA size.
 
 :func:`provenance` compares a sensitivity result's manifest with the run's (scenario hash,
 seed, size) and returns a visible note when they differ; the sensitivity section uses it too.
@@ -22,8 +24,9 @@ import pandas as pd
 
 from fupsim.report.figures import section_figure
 from fupsim.report.html import Html, join, markup, section, table
+from fupsim.report.summary import DECISION_DIGITS, decision_headers
 
-__all__ = ["provenance", "render"]
+__all__ = ["comparator_hints", "incremental", "provenance", "render"]
 
 UNITS = {
     "qalys_per_patient": "QALY",
@@ -111,6 +114,52 @@ def provenance(report_dir: Path, manifest_name: str, what: str) -> tuple[bool, H
     return other, join(notes, "\n")
 
 
+def comparator_hints(report_dir: Path) -> tuple[str | None, list[str]]:
+    """The run's reference protocol (None when the scenario sets none) and its protocols
+    without scheduled scans, from ``manifest.json``; (None, []) when it cannot be read."""
+    from fupsim.scenario import scenario_from_dict
+
+    run = _read(report_dir / "manifest.json")
+    try:
+        sc = scenario_from_dict(run["scenario"]) if run else None
+    except (ValueError, KeyError, TypeError):
+        sc = None
+    if sc is None:
+        return None, []
+    horizon = sc.simulation.horizon_months
+    return sc.analysis.reference_protocol, [
+        p.name for p in sc.protocol if not p.visit_months(horizon)
+    ]
+
+
+def incremental(
+    decision: pd.DataFrame, psa_table: pd.DataFrame, effect: str, report_dir: Path
+) -> pd.DataFrame:
+    """``decision.csv`` with the preferred protocol's incremental net benefit over the
+    comparator and its PSA percentiles (:data:`fupsim.voi.tables.INCREMENTAL_COLUMNS`).
+
+    Taken from ``decision.csv`` when it already holds them, else computed from ``psa.csv``
+    at the decision's WTP values.
+    """
+    from fupsim.voi.tables import INCREMENTAL_COLUMNS, incremental_decision
+
+    if all(c in decision for c in INCREMENTAL_COLUMNS):
+        return decision
+    reference, absent = comparator_hints(report_dir)
+    inc = incremental_decision(
+        psa_table, decision["wtp"], effect=effect, reference=reference, no_follow_up=absent
+    )
+    keep = [c for c in decision.columns if c not in INCREMENTAL_COLUMNS[2:]]
+    out = decision[keep].merge(inc, on=["wtp", "best_protocol"], how="left", validate="1:1")
+    return out
+
+
+def _comparators(inc: pd.DataFrame) -> str:
+    """The comparator(s) of the decision table, for its caption."""
+    names = list(dict.fromkeys(str(c) for c in inc.get("comparator", pd.Series(dtype=str))))
+    return ", ".join(names) if names else "the comparator"
+
+
 def _fig(plot: Any, data: Any, figures_dir: Path, name: str, caption: str, **kw: Any) -> Html:
     size = kw.pop("figsize", (7.5, 4.8))
     return section_figure(
@@ -179,18 +228,21 @@ def render(report_dir: Path, figures_dir: Path) -> Html | None:
     cur = str(m.get("currency", "USD"))
     unit = UNITS.get(res.effect, res.effect)
     draws, people = int(m.get("draws", 0)), int(m.get("patients_per_point", 0))
-    label = f"parameter uncertainty (PSA), {draws:,} draws × {people:,} people"
+    label = f"PSA, {draws:,} draws × {people:,} people"
     other, note = provenance(report_dir, "psa_manifest.json", "probabilistic analysis")
     dec = res.decision
     ref_w = float(m.get("reference_wtp") or dec["wtp"].iloc[len(dec) // 2])
     parts: list[Html] = [
         note,
         markup(
-            "<p>Every parameter with a PSA distribution was drawn together; each draw simulated "
-            "every protocol against the same people. Intervals here cover {} - not simulation "
-            "error alone. Effect: {} per person; net benefit = WTP × effect − cost, {} per "
+            '<p class="convention"><b>Intervals in this section</b> are the 2.5th and 97.5th '
+            "percentiles over the draws of the probabilistic analysis: parameter uncertainty "
+            "(PSA), {} draws × {} people, not simulation error alone. Every parameter with a "
+            "PSA distribution was drawn together; each draw simulated every protocol against "
+            "the same people. Effect: {} per person; net benefit = WTP × effect − cost, {} per "
             "person.</p>",
-            label,
+            f"{draws:,}",
+            f"{people:,}",
             unit,
             cur,
         ),
@@ -199,24 +251,15 @@ def render(report_dir: Path, figures_dir: Path) -> Html | None:
     if other:
         parts.append(markup('<p class="warning">The tables below are not shown.</p>'))
         return section("uncertainty", "Decision uncertainty and value of information", join(parts))
-    cols = {
-        "wtp": f"WTP ({cur} per {unit})",
-        "best_protocol": "Highest expected net benefit",
-        "probability_cost_effective": "Probability cost-effective",
-        "expected_net_benefit": f"Expected net benefit ({cur}/person)",
-        "net_benefit_p2_5": "2.5th percentile",
-        "net_benefit_p97_5": "97.5th percentile",
-        "evpi_per_person": f"EVPI ({cur}/person)",
-        "evpi_corrected": f"EVPI corrected for noise ({cur}/person)",
-        "population_evpi": f"Population EVPI ({cur})",
-    }
+    inc = incremental(dec, res.table, res.effect, report_dir)
     parts.append(
         table(
-            dec,
-            cols,
-            caption=f"Decision at each willingness to pay; {label}",
-            digits={"probability_cost_effective": 2, "wtp": 0, "population_evpi": 0},
-            table_id="decision-table",
+            inc,
+            decision_headers(cur, unit),
+            caption=f"Decision at each willingness to pay: the preferred protocol's net benefit "
+            f"over {_comparators(inc)}, with its PSA percentiles ({draws:,} draws)",
+            digits=DECISION_DIGITS,
+            table_id="psa-decision-table",
         )
     )
     front = res.tables["frontier_psa.csv"]
@@ -303,7 +346,7 @@ def render(report_dir: Path, figures_dir: Path) -> Html | None:
                 figures_dir,
                 "psa_evppi",
                 f"EVPPI by parameter group and for the 10 most valuable parameters at WTP "
-                f"{at_w:,.0f}, with 95 % intervals ({label})",
+                f"{at_w:,.0f}; bars: ±1.96 standard errors of the regression estimate ({label})",
                 wtp=at_w,
                 currency=cur,
                 effect_unit=unit,

@@ -218,6 +218,7 @@ def psa(
         groups=an.parameter_groups if evppi and draws >= MIN_EVPPI_DRAWS else {},
         parameters=sorted(_uncertain(scenario)) if evppi and draws >= MIN_EVPPI_DRAWS else (),
         evppi_options={"rng": size.seed},
+        workers=workers if scheduler is None else 1,
     )
     phases["tables"] = time.perf_counter() - clock
     stats = {**run.stats, "phase_seconds": phases}

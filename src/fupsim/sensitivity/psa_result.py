@@ -30,6 +30,7 @@ from fupsim import voi
 from fupsim.economics import icer_table, nmb_column
 from fupsim.output import atomic_directory, write_json
 from fupsim.scenario import ScenarioError
+from fupsim.sensitivity.psa_evppi import evppi_by_group
 
 __all__ = [
     "DECISION_COLUMNS",
@@ -184,6 +185,7 @@ def psa_outputs(
     groups: Mapping[str, Sequence[str]] | None = None,
     parameters: Sequence[str] = (),
     evppi_options: Mapping[str, Any] | None = None,
+    workers: int | None = 1,
 ) -> dict[str, pd.DataFrame]:
     """Every PSA table from the per-draw table.
 
@@ -213,7 +215,11 @@ def psa_outputs(
     parameters : sequence of str
         Drawn parameters, each also given its own EVPPI row.
     evppi_options : mapping, optional
-        Passed to :func:`fupsim.voi.evppi_table` (``method``, ``se_samples``, ``rng``).
+        Passed to :func:`fupsim.voi.evppi_table` (``method``, ``se_samples``; ``rng``, an
+        int seed, roots each group's own stream: see :func:`evppi_by_group`).
+    workers : int, optional
+        Local processes for EVPPI (groups are independent; default 1, in this process;
+        None: all cores). The numbers do not depend on it.
 
     Returns
     -------
@@ -269,15 +275,13 @@ def psa_outputs(
         out[k] = out[k].reset_index(drop=True)
     chosen = _groups(table, groups or {}, parameters)
     if chosen:
-        ev = voi.evppi_table(
+        ev = evppi_by_group(
             table,
             chosen,
             dec_w,
             effect=effect,
-            population_per_year=1.0,
-            decision_horizon_years=1.0,
-            discount_rate=0.0,
             reference=options[ref],
+            workers=workers,
             **dict(evppi_options or {}),
         )
         ev["population_evppi"] = ev["evppi_per_person"] * population if population else np.nan

@@ -88,16 +88,21 @@ def encode_summary(summary: pd.DataFrame) -> dict[str, Any]:
 
 
 def decode_summary(record: dict[str, Any]) -> pd.DataFrame:
-    """Inverse of :func:`encode_summary` (numbers as float64 columns, text as objects)."""
+    """Inverse of :func:`encode_summary` (numbers as float64 columns, text as objects).
+
+    The numbers become one float block (one array for all numeric columns), which is several
+    times faster than a column at a time for a summary's ~50 columns.
+    """
     names, data = record["columns"], record["data"]
-    columns: dict[str, Any] = {}
-    for name in names:
-        values = data[name]
-        if values and isinstance(values[0], str):
-            columns[name] = pd.Series(values, dtype=object)
-        else:
-            columns[name] = np.asarray(values, dtype=float)
-    return pd.DataFrame(columns, columns=names)
+    text = {name for name in names if data[name] and isinstance(data[name][0], str)}
+    numeric = [name for name in names if name not in text]
+    rows = len(data[names[0]]) if names else 0
+    block = np.array([data[name] for name in numeric], dtype=float).reshape(len(numeric), rows)
+    frame = pd.DataFrame(block.T, columns=numeric)
+    for at, name in enumerate(names):
+        if name in text:
+            frame.insert(at, name, pd.Series(data[name], dtype=object))
+    return frame
 
 
 class PointStore:

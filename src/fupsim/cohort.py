@@ -141,9 +141,12 @@ def _covariate_causes(
         if np.allclose(mean, shares, rtol=1e-10, atol=0.0):
             break
         k = np.where(mean > 0, k * shares / np.where(mean > 0, mean, 1.0), 0.0)
-    p = k * relative(age, multiple.astype(float))
-    cum = np.cumsum(p / p.sum(axis=1, keepdims=True), axis=1)
-    return (u[:, None] >= cum[:, :-1]).sum(axis=1).astype(np.int16)
+    # per person, in (cause, person) layout: the same arithmetic as relative() and the grid
+    # above, element by element, without reductions over a short inner axis (slow in numpy)
+    x = np.multiply.outer(b_age, age - 40.0) + np.multiply.outer(b_foci, multiple.astype(float))
+    p = k[:, None] * np.exp(x - x.max(axis=0))
+    cum = np.cumsum(p / p.sum(axis=0), axis=0)
+    return (u >= cum[:-1]).sum(axis=0).astype(np.int16)
 
 
 def draw_cohort(

@@ -10,7 +10,7 @@ adding or changing one protocol never moves another protocol's draws.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -69,6 +69,10 @@ class VisitDraws:
     recall: np.ndarray
     jitter: np.ndarray  # standard normal
     repeat: np.ndarray | None = None  # repeat-ultrasound uniforms (ct.workup = "repeat_us_then_ct")
+    # jittered, clipped days of every grid day, shared by the protocols that end on one day
+    _jittered: dict[tuple[float, int], np.ndarray] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @property
     def people(self) -> int:
@@ -91,7 +95,17 @@ class VisitDraws:
             recall=np.take(self.recall, cols, axis=1),
             jitter=np.take(self.jitter, cols, axis=1),
             repeat=None if self.repeat is None else np.take(self.repeat, cols, axis=1),
+            _jittered={},
         )
+
+    def jittered_days(self, sd_days: float, last: int) -> np.ndarray:
+        """``(G, n)`` int32: each grid day moved by ``sd_days`` × the jitter draw, rounded to
+        a whole day and kept within [day 1, ``last``] (computed once per ``(sd_days, last)``)."""
+        key = (sd_days, last)
+        if key not in self._jittered:
+            shifted = self.grid_days[:, None] + np.float32(sd_days) * self.jitter
+            self._jittered[key] = np.clip(np.rint(shifted), 1, last).astype(np.int32)
+        return self._jittered[key]
 
     def rows(self, table: np.ndarray, cols: np.ndarray) -> np.ndarray:
         """``table``'s rows ``cols`` for these draws' people (read-only).
@@ -172,8 +186,7 @@ def plan_visits(scenario: Scenario, protocol: Protocol, draws: VisitDraws) -> Vi
     n = draws.people
     last = protocol_end_day(scenario, protocol)
     if nominal.size and att.jitter_sd_days > 0:
-        shifted = nominal[:, None] + np.float32(att.jitter_sd_days) * draws.rows(draws.jitter, cols)
-        days = np.clip(np.rint(shifted), 1, last).astype(np.int32)
+        days = draws.rows(draws.jittered_days(att.jitter_sd_days, last), cols)
         # keep each person's visits in order and on distinct days
         ranks = np.arange(nominal.size, dtype=np.int32)[:, None]
         days = np.maximum.accumulate(days - ranks, axis=0) + ranks

@@ -362,7 +362,9 @@ def _unit_sums(outcomes: pd.DataFrame, unit: np.ndarray) -> pd.DataFrame:
             sums[name] = np.bincount(key, minlength=size).astype(np.float64)
             continue
         values = outcomes[column].to_numpy()
-        if how == "count":
+        if values.dtype.kind in "biu":  # whole numbers: nothing missing
+            weights = values if how == "sum" else np.ones(values.size, dtype=bool)
+        elif how == "count":
             weights = ~np.isnan(values)
         else:
             weights = values.astype(np.float64, copy=False)
@@ -385,7 +387,8 @@ def summarise(outcomes: pd.DataFrame, protocols: list[str] | None = None) -> pd.
     protocols : list of str, optional
         Row order; defaults to order of first appearance.
     """
-    reps = outcomes["replicate"].nunique()
+    rep = outcomes["replicate"].to_numpy()
+    reps = 1 if rep.size and rep.min() == rep.max() else outcomes["replicate"].nunique()
     unit = outcomes["replicate"] if reps >= 2 else outcomes["patient_id"] % 10
     n_units = reps if reps >= 2 else 10
     per_unit_sums = _unit_sums(outcomes, unit.to_numpy())

@@ -104,7 +104,8 @@ def by_subgroup(
         The protocol every other one is contrasted with (``analysis.reference_protocol``).
     """
     ref = reference or protocols[0]
-    reps = int(outcomes["replicate"].nunique())
+    rep = outcomes["replicate"].to_numpy()
+    reps = 1 if rep.size and rep.min() == rep.max() else int(outcomes["replicate"].nunique())
     unit = outcomes["replicate"] if reps >= 2 else outcomes["patient_id"] % 10
     unit_codes, unit_names = pd.factorize(unit, sort=True)
     n_units = len(unit_names)

@@ -6,7 +6,7 @@ colours come from :func:`fupsim.plots.axes.colors_for`, so they match every othe
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -27,6 +27,24 @@ def _wtp_axis(ax: Axes, currency: str, effect_unit: str) -> None:
     ax.set_xlabel(f"Willingness to pay ({currency} per {effect_unit})")
     ax.xaxis.set_major_formatter(FuncFormatter(thousands))
     ax.grid(alpha=0.3)
+
+
+def _per_option(
+    curves: pd.DataFrame,
+    ax: Axes | None,
+    colors: Mapping[str, str] | None,
+    currency: str,
+    effect_unit: str,
+    draw: Callable[[Axes, str, pd.DataFrame, str], None],
+) -> Axes:
+    """Axes over WTP with ``draw(ax, option, its rows, its colour)`` called for each option."""
+    ax = new_axes(ax)
+    names = [str(o) for o in dict.fromkeys(curves["option"])]
+    col = colors_for(names, colors)
+    for name in names:
+        draw(ax, name, curves[curves["option"].astype(str) == name], col[name])
+    _wtp_axis(ax, currency, effect_unit)
+    return ax
 
 
 def plot_ceaf(
@@ -51,15 +69,13 @@ def plot_ceaf(
     Axes
         x: WTP; y: probability of being cost-effective (%).
     """
-    ax = new_axes(ax)
-    names = [str(o) for o in dict.fromkeys(curves["option"])]
-    col = colors_for(names, colors)
-    for name in names:
-        rows = curves[curves["option"].astype(str) == name]
-        ax.plot(rows["wtp"], 100 * rows["probability"], color=col[name], lw=1.0, alpha=0.7)
+
+    def draw(ax: Axes, name: str, rows: pd.DataFrame, colour: str) -> None:
+        ax.plot(rows["wtp"], 100 * rows["probability"], color=colour, lw=1.0, alpha=0.7)
         front = 100 * rows["probability"].where(rows["on_frontier"].astype(bool))
-        ax.plot(rows["wtp"], front, color=col[name], lw=3.0, marker="o", ms=3, label=name)
-    _wtp_axis(ax, currency, effect_unit)
+        ax.plot(rows["wtp"], front, color=colour, lw=3.0, marker="o", ms=3, label=name)
+
+    ax = _per_option(curves, ax, colors, currency, effect_unit, draw)
     ax.set_ylabel("Probability cost-effective (%)")
     ax.set_ylim(-2, 102)
     ax.set_title("Acceptability curves (thin) and frontier (thick)", fontsize=10)
@@ -81,19 +97,19 @@ def plot_expected_loss(
     ----------
     curves : DataFrame
         :func:`fupsim.voi.curves_table`: ``wtp``, ``option``, ``expected_loss``.
+    currency, effect_unit : str
+        For the axis labels.
 
     Returns
     -------
     Axes
         x: WTP; y: expected loss per person (currency).
     """
-    ax = new_axes(ax)
-    names = [str(o) for o in dict.fromkeys(curves["option"])]
-    col = colors_for(names, colors)
-    for name in names:
-        rows = curves[curves["option"].astype(str) == name]
-        ax.plot(rows["wtp"], rows["expected_loss"], color=col[name], lw=1.5, label=name)
-    _wtp_axis(ax, currency, effect_unit)
+
+    def draw(ax: Axes, name: str, rows: pd.DataFrame, colour: str) -> None:
+        ax.plot(rows["wtp"], rows["expected_loss"], color=colour, lw=1.5, label=name)
+
+    ax = _per_option(curves, ax, colors, currency, effect_unit, draw)
     ax.set_ylabel(f"Expected loss per person ({currency})")
     ax.yaxis.set_major_formatter(FuncFormatter(thousands))
     ax.set_title("Expected loss of each option (lowest = EVPI)", fontsize=10)

@@ -285,12 +285,13 @@ _SUMS = {
 _HEALTH_SUMS = ("qalys", "life_years", "change_deaths", "ct_dose", "radiation", "in_fu", "after_fu")
 
 
-def _metrics(s: pd.DataFrame, units: float | pd.Series) -> pd.DataFrame:
+def _metrics(sums: pd.DataFrame, units: float) -> pd.DataFrame:
     """Metrics from summed counts (any grouping); ``units`` divides ``n`` into people per unit."""
-    s = s.astype(np.float64)  # small integer sums would overflow when scaled
+    # numpy on the columns (pandas arithmetic on aligned float columns, without its overhead)
+    s = {name: sums[name].to_numpy(np.float64) for name in sums.columns}  # no overflow
     with np.errstate(divide="ignore", invalid="ignore"):
-        out: dict[str, pd.Series] = {}
-        n = s["n"].astype(float)
+        out: dict[str, np.ndarray] = {}
+        n = s["n"]
         out["patients"] = n / units
         out["scans_per_patient"] = s["scans"] / n
         out["missed_scans_per_patient"] = s["missed"] / n
@@ -306,8 +307,9 @@ def _metrics(s: pd.DataFrame, units: float | pd.Series) -> pd.DataFrame:
         out["mean_lead_time_months"] = s["lead_sum"] / s["lead_n"]
         out["cost_per_patient"] = s["cost"] / n
         programme = s["programme_cost"] if "programme_cost" in s else np.nan
-        out["programme_cost_per_screen_detected"] = (programme / s["sd"]).where(s["sd"] > 0)
-        out["scans_per_screen_detected"] = (s["scans"] / s["sd"]).where(s["sd"] > 0)
+        found = s["sd"] > 0
+        out["programme_cost_per_screen_detected"] = np.where(found, programme / s["sd"], np.nan)
+        out["scans_per_screen_detected"] = np.where(found, s["scans"] / s["sd"], np.nan)
         if all(name in s for name in _HEALTH_SUMS):
             out["qalys_per_patient"] = s["qalys"] / n
             out["life_years_per_patient"] = s["life_years"] / n
@@ -317,7 +319,8 @@ def _metrics(s: pd.DataFrame, units: float | pd.Series) -> pd.DataFrame:
             out["interval_cases_in_follow_up_per_1000"] = 1000 * s["in_fu"] / n
             out["presented_after_follow_up_per_1000"] = 1000 * s["after_fu"] / n
             out["lead_time_per_person_months"] = s["lead_sum"] / s["prog"]
-    return pd.DataFrame(out, index=s.index).replace([np.inf, -np.inf], np.nan)
+    frame = {k: np.where(np.isinf(v), np.nan, v) for k, v in out.items()}
+    return pd.DataFrame(frame, index=sums.index)
 
 
 def label_codes(column: pd.Series) -> tuple[np.ndarray, list[object]]:
@@ -395,7 +398,7 @@ def summarise(outcomes: pd.DataFrame, protocols: list[str] | None = None) -> pd.
     pooled = _metrics(per_unit_sums.groupby(level="protocol", sort=False).sum(), float(reps))
     per_unit = _metrics(per_unit_sums, 1.0)
     se = per_unit.groupby(level="protocol", sort=False).std(ddof=1) / np.sqrt(n_units)
-    order = protocols or list(dict.fromkeys(outcomes["protocol"]))
+    order = protocols or label_codes(outcomes["protocol"])[1]
     pooled, se = pooled.reindex(order), se.reindex(order)
     cols: dict[str, pd.Series] = {}
     for name in pooled.columns:

@@ -84,14 +84,21 @@ class _Arm(Mapping[str, np.ndarray]):
 
     def __init__(self, frame: pd.DataFrame, rows: np.ndarray, columns: Sequence[str]) -> None:
         self._frame, self._rows, self._columns = frame, rows, tuple(columns)
+        self._gathered: dict[str, np.ndarray] = {}
 
     def __getitem__(self, column: str) -> np.ndarray:
+        """The column in the shared patient order (gathered once, then read-only)."""
         if column not in self._columns:
             raise KeyError(column)
-        series = self._frame[column]
-        if isinstance(series.dtype, pd.CategoricalDtype):
-            return np.asarray(series.array.take(self._rows))
-        return series.to_numpy()[self._rows]
+        if column not in self._gathered:
+            series = self._frame[column]
+            if isinstance(series.dtype, pd.CategoricalDtype):
+                values = np.asarray(series.array.take(self._rows))
+            else:
+                values = series.to_numpy()[self._rows]
+            values.flags.writeable = False
+            self._gathered[column] = values
+        return self._gathered[column]
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._columns)

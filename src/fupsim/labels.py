@@ -46,6 +46,8 @@ METRICS: dict[str, Metric] = {
     "scans_per_patient": Metric("attended ultrasound scans", "per person"),
     "missed_scans_per_patient": Metric("missed ultrasound scans", "per person"),
     "ct_per_patient": Metric("CT work-ups", "per person"),
+    "mri_per_patient": Metric("MRI work-ups", "per person"),
+    "biopsy_per_patient": Metric("biopsy work-ups", "per person"),
     "false_positive_workups_per_1000": Metric("false-positive CT work-ups", P1000, 1000.0),
     "false_diagnoses_per_1000": Metric("false diagnoses", P1000, 1000.0),
     "progressive_per_1000": Metric("changes begun before the horizon", P1000, 1000.0),

@@ -23,6 +23,8 @@ __all__ = [
     "HEALTH_OUTCOME_COLUMNS",
     "HEALTH_SUMMARY_COLUMNS",
     "OUTCOME_COLUMNS",
+    "RECALL_OUTCOME_COLUMNS",
+    "RECALL_SUMMARY_COLUMNS",
     "SUMMARY_COLUMNS",
     "arm_outcomes",
     "capacity_summary",
@@ -76,6 +78,19 @@ HEALTH_OUTCOME_COLUMNS: dict[str, str] = {
 """Columns :mod:`fupsim.health` adds to each outcome row (part of :data:`OUTCOME_COLUMNS`)."""
 OUTCOME_COLUMNS.update(HEALTH_OUTCOME_COLUMNS)
 
+
+RECALL_OUTCOME_COLUMNS: dict[str, str] = {
+    "n_repeat_scans": "repeat ultrasounds of the recall work-up (ct.workup 'repeat_us_then_...')",
+    "n_mri": "MRI work-ups done (ct.workup 'mri' or 'repeat_us_then_mri'; n_ct then stays 0)",
+    "n_biopsy": "biopsy work-ups done (ct.workup 'biopsy' or 'repeat_us_then_biopsy')",
+}
+"""Extra outcome columns when the recall work-up uses them (``ct.workup``)."""
+
+RECALL_SUMMARY_COLUMNS: dict[str, str] = {
+    "mri_per_patient": "MRI work-ups per person (a work-up by MRI)",
+    "biopsy_per_patient": "biopsy work-ups per person (a work-up by biopsy)",
+}
+"""Extra summary columns when the recall work-up confirms by MRI or biopsy."""
 
 SUMMARY_COLUMNS: dict[str, str] = {
     "protocol": "protocol name",
@@ -178,8 +193,12 @@ def arm_outcomes(
         },
         copy=False,  # one block per column: consolidating 30 columns was most of the time
     )
-    if scenario.ct.workup != "ct":
+    if scenario.ct.repeat_us:
         frame["n_repeat_scans"] = arm.n_repeat_scans
+    if scenario.ct.confirm_test == "mri" and arm.n_mri is not None:
+        frame["n_mri"] = arm.n_mri
+    if scenario.ct.confirm_test == "biopsy" and arm.n_biopsy is not None:
+        frame["n_biopsy"] = arm.n_biopsy
     if arm.service is not None:
         frame["index_day"] = arm.service.index_day.astype(np.int32)
         frame["wait_days_total"] = arm.service.wait_days_total
@@ -262,6 +281,8 @@ _SUMS = {
     "scans": ("n_scans", "sum"),
     "missed": ("n_missed", "sum"),
     "ct": ("n_ct", "sum"),
+    "mri": ("n_mri", "sum"),
+    "biopsy": ("n_biopsy", "sum"),
     "fp": ("n_false_positive_workups", "sum"),
     "false_dx": ("false_diagnosis", "sum"),
     "prog": ("progressive", "sum"),
@@ -296,6 +317,9 @@ def _metrics(sums: pd.DataFrame, units: float) -> pd.DataFrame:
         out["scans_per_patient"] = s["scans"] / n
         out["missed_scans_per_patient"] = s["missed"] / n
         out["ct_per_patient"] = s["ct"] / n
+        for test in ("mri", "biopsy"):  # only when the work-up uses the test
+            if test in s:
+                out[f"{test}_per_patient"] = s[test] / n
         out["false_positive_workups_per_1000"] = 1000 * s["fp"] / n
         out["false_diagnoses_per_1000"] = 1000 * s["false_dx"] / n
         out["progressive_per_1000"] = 1000 * s["prog"] / n

@@ -68,7 +68,7 @@ class VisitDraws:
     ct: np.ndarray
     recall: np.ndarray
     jitter: np.ndarray  # standard normal
-    repeat: np.ndarray | None = None  # repeat-ultrasound uniforms (ct.workup = "repeat_us_then_ct")
+    repeat: np.ndarray | None = None  # repeat-ultrasound uniforms (ct.workup "repeat_us_then_...")
     # jittered, clipped days of every grid day, shared by the protocols that end on one day
     _jittered: dict[tuple[float, int], np.ndarray] = field(
         default_factory=dict, compare=False, repr=False
@@ -139,7 +139,7 @@ def draw_visits(scenario: Scenario, n: int, streams: ReplicateStreams) -> VisitD
         ct=uniforms("visit_ct"),
         recall=uniforms("visit_recall"),
         jitter=streams.keyed_normals("visit_jitter", grid, n),
-        repeat=uniforms("visit_repeat") if scenario.ct.workup == "repeat_us_then_ct" else None,
+        repeat=uniforms("visit_repeat") if scenario.ct.repeat_us else None,
     )
 
 

@@ -12,6 +12,7 @@ from fupsim.engine.state import _END, _V, ArmResult, Discounter, ServiceLog, _Ar
 from fupsim.natural_history import History
 from fupsim.protocol import VisitPlan, horizon_day, protocol_end_day
 from fupsim.scenario import Scenario
+from fupsim.scenario.care import check_recall_costs
 
 
 def by_cause(cohort: Cohort, table: dict[str, float], base: np.ndarray) -> np.ndarray:
@@ -46,6 +47,7 @@ def simulate_arm(
         unbounded and everyone starts on day 0; with it every scan waits for a slot on a
         clinic day and is examined on the day it is actually done.
     """
+    check_recall_costs(scenario.ct, scenario.costs)
     k, n = plan.days.shape
     st = _ArmState(n, k, history)
     us, ct, costs = scenario.ultrasound, scenario.ct, scenario.costs
@@ -60,10 +62,14 @@ def simulate_arm(
     if us.limited_visualisation_share > 0:
         sens = np.where(cohort.limited_visualisation, np.float32(us.sensitivity_if_limited), sens)
     fp_us = np.float32(1.0 - us.specificity)
-    ct_sens: np.ndarray | np.float32 = np.float32(ct.sensitivity)
-    if ct.sensitivity_by_cause:
-        ct_sens = by_cause(cohort, ct.sensitivity_by_cause, np.full(n, ct_sens, np.float32))
-    ct_fp, ct_done = np.float32(1 - ct.specificity), np.float32(ct.completion)
+    # the recall's confirmatory test (CT, MRI or biopsy): its accuracy, cost and count
+    test_sensitivity, test_by_cause, test_specificity = ct.accuracy()
+    ct_sens: np.ndarray | np.float32 = np.float32(test_sensitivity)
+    if test_by_cause:
+        ct_sens = by_cause(cohort, test_by_cause, np.full(n, ct_sens, np.float32))
+    ct_fp, ct_done = np.float32(1 - test_specificity), np.float32(ct.completion)
+    test_cost = costs.recall_test(ct.confirm_test)
+    n_tests = {"ct": st.n_ct, "mri": st.n_mri, "biopsy": st.n_biopsy}[ct.confirm_test]
     scan_unit = costs.ultrasound + costs.visit
     stop_k = plan.protocol.stop_after_stable
     ct_delay = ct.delay_days
@@ -115,8 +121,8 @@ def simulate_arm(
             )
             st.code[_pick(v, us_pos), p[us_pos]] = code[us_pos]
             pr = p[recall]
-            st.n_ct[pr] += 1
-            st.cost[pr] += costs.ct * ct_discount(day[recall])
+            n_tests[pr] += 1
+            st.cost[pr] += test_cost * ct_discount(day[recall])
             st.n_fp[p[recall & ~detectable]] += 1
             # a change confirmed only after it has presented counts as a presentation
             in_time = st.alive_until[p] > day + ct_delay
@@ -197,8 +203,8 @@ def simulate_arm(
             ct_pos, _V["ct_positive"], np.where(recall, _V["ct_negative"], _V["positive_no_ct"])
         )
         pr = q[recall]
-        st.n_ct[pr] += 1
-        st.cost[pr] += costs.ct * ct_discount(day[recall])
+        n_tests[pr] += 1
+        st.cost[pr] += test_cost * ct_discount(day[recall])
         st.n_fp[q[recall & ~det]] += 1
         if not ct_pos.any():
             return
@@ -257,4 +263,6 @@ def simulate_arm(
         last_scan_day=st.last_scan,
         scan_cost=st.cost,
         service=service_log,
+        n_mri=st.n_mri,
+        n_biopsy=st.n_biopsy,
     )

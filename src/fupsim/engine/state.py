@@ -41,7 +41,7 @@ class ArmResult:
     visit_day: np.ndarray  # (K, n) int: scheduled day (calendar engine: day actually done)
     n_scans: np.ndarray
     n_missed: np.ndarray
-    n_ct: np.ndarray
+    n_ct: np.ndarray  # CTs of the recall work-up (CT only: the health code gives them a dose)
     n_false_positive_workups: np.ndarray
     n_repeat_scans: np.ndarray  # repeat ultrasounds in the recall work-up (ct.workup)
     end_reason: np.ndarray  # int8 code into END_REASONS (for follow-up itself)
@@ -50,8 +50,10 @@ class ArmResult:
     false_diagnosis: np.ndarray  # bool
     detection_scan_day: np.ndarray  # float: day of the scan that led to detection, nan if none
     last_scan_day: np.ndarray  # float: last attended scan, 0 if none
-    scan_cost: np.ndarray  # discounted ultrasound + visit + CT costs
+    scan_cost: np.ndarray  # discounted ultrasound + visit + confirmatory-test costs
     service: ServiceLog | None = None  # waits and slot use (calendar engine only)
+    n_mri: np.ndarray | None = None  # MRIs of the recall work-up (ct.workup "mri"); None: none
+    n_biopsy: np.ndarray | None = None  # biopsies of the recall work-up (ct.workup "biopsy")
 
 
 class _ArmState:
@@ -69,6 +71,8 @@ class _ArmState:
         self.n_scans = np.zeros(n, dtype=np.int16)
         self.n_missed = np.zeros(n, dtype=np.int16)
         self.n_ct = np.zeros(n, dtype=np.int16)
+        self.n_mri = np.zeros(n, dtype=np.int16)
+        self.n_biopsy = np.zeros(n, dtype=np.int16)
         self.n_fp = np.zeros(n, dtype=np.int16)
         self.n_repeat = np.zeros(n, dtype=np.int16)
         self.stable = np.zeros(n, dtype=np.int16)

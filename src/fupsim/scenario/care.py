@@ -14,6 +14,7 @@ from pydantic import (
 )
 
 from fupsim.distributions import Distribution, StrictFloat
+from fupsim.errors import ScenarioError
 from fupsim.scenario.base import (
     MAX_SERVICE_MONTHS,
     MIN_INTERVAL_MONTHS,
@@ -71,13 +72,31 @@ class Ultrasound(Block):
     source: str | None = None
 
 
-class CT(Block):
-    """The work-up after a positive ultrasound: CT, or a repeat ultrasound and then CT.
+CONFIRM_TESTS: tuple[str, ...] = ("ct", "mri", "biopsy")
+"""The confirmatory tests of the recall work-up (``ct.workup``)."""
 
-    ``sensitivity_by_cause`` replaces ``sensitivity`` for the causes it lists. With
-    ``workup = "repeat_us_then_ct"`` a positive scan is first repeated
-    ``repeat_us_delay_days`` later (within the recall delay); only a second positive goes on
-    to CT, ``delay_days`` after the first.
+WORKUPS: tuple[str, ...] = (
+    "ct",
+    "repeat_us_then_ct",
+    "mri",
+    "repeat_us_then_mri",
+    "biopsy",
+    "repeat_us_then_biopsy",
+)
+"""``ct.workup``: the confirmatory test, optionally after a repeat ultrasound."""
+
+
+class CT(Block):
+    """The recall work-up after a positive ultrasound: a confirmatory CT, MRI or biopsy,
+    optionally after a repeat ultrasound (``workup``).
+
+    ``workup`` names the confirmatory test (``"ct"``, ``"mri"`` or ``"biopsy"``); with the
+    ``"repeat_us_then_"`` prefix a positive scan is first repeated ``repeat_us_delay_days``
+    later (within the recall delay) and only a second positive goes on to the test,
+    ``delay_days`` after the first. CT uses ``sensitivity``, ``sensitivity_by_cause`` and
+    ``specificity``; MRI and biopsy their own ``mri_*`` and ``biopsy_*`` keys, required when
+    the work-up uses them. ``completion`` and ``delay_days`` are the recall's, whatever the test.
+    ``sensitivity_by_cause`` tables replace the test's sensitivity for the causes they list.
     """
 
     sensitivity: Probability
@@ -85,19 +104,74 @@ class CT(Block):
     specificity: Probability
     completion: Probability = 1.0
     delay_days: NonNegative = 0.0
-    workup: Literal["ct", "repeat_us_then_ct"] = "ct"
+    workup: Literal[
+        "ct", "repeat_us_then_ct", "mri", "repeat_us_then_mri", "biopsy", "repeat_us_then_biopsy"
+    ] = "ct"
     repeat_us_delay_days: NonNegative = 14.0
+    mri_sensitivity: Probability | None = None
+    mri_sensitivity_by_cause: dict[str, Probability] = Field(default_factory=dict)
+    mri_specificity: Probability | None = None
+    biopsy_sensitivity: Probability | None = None
+    biopsy_sensitivity_by_cause: dict[str, Probability] = Field(default_factory=dict)
+    biopsy_specificity: Probability | None = None
     source: str | None = None
+
+    @property
+    def confirm_test(self) -> str:
+        """The confirmatory test of the work-up: ``"ct"``, ``"mri"`` or ``"biopsy"``."""
+        return self.workup.removeprefix("repeat_us_then_")
+
+    @property
+    def repeat_us(self) -> bool:
+        """Whether a positive scan is repeated before the confirmatory test."""
+        return self.workup.startswith("repeat_us_then_")
+
+    def accuracy(self) -> tuple[float, dict[str, float], float]:
+        """``(sensitivity, sensitivity_by_cause, specificity)`` of the confirmatory test."""
+        test = self.confirm_test
+        if test == "ct":
+            return self.sensitivity, self.sensitivity_by_cause, self.specificity
+        sens, spec = getattr(self, f"{test}_sensitivity"), getattr(self, f"{test}_specificity")
+        assert sens is not None and spec is not None  # the validator requires them
+        return sens, getattr(self, f"{test}_sensitivity_by_cause"), spec
 
     @model_validator(mode="after")
     def _repeat_within_delay(self) -> CT:
-        if self.workup == "repeat_us_then_ct" and self.repeat_us_delay_days > self.delay_days:
+        if self.repeat_us and self.repeat_us_delay_days > self.delay_days:
             raise ValueError(
                 f"repeat_us_delay_days = {self.repeat_us_delay_days:g}: the repeat ultrasound "
                 f"is part of the recall, so it must come no later than delay_days = "
                 f"{self.delay_days:g}"
             )
         return self
+
+    @model_validator(mode="after")
+    def _test_accuracy(self) -> CT:
+        test = self.confirm_test
+        for what in ("sensitivity", "specificity"):
+            if test != "ct" and getattr(self, f"{test}_{what}") is None:
+                raise ValueError(
+                    f"{test}_{what} is missing: workup = {self.workup!r} confirms with "
+                    f"{_TEST_NAMES[test]}, so give its {what} (a probability from 0 to 1)"
+                )
+        return self
+
+
+_TEST_NAMES = {"ct": "CT", "mri": "MRI", "biopsy": "a biopsy"}
+
+
+def check_recall_costs(ct: CT, costs: Costs) -> None:
+    """The recall work-up's test needs its unit cost: ``costs.mri`` or ``costs.biopsy``.
+
+    A whole-scenario check (the two blocks are apart): raises :class:`ScenarioError` (a
+    ``ValueError``) naming the missing key.
+    """
+    test = ct.confirm_test
+    if test != "ct" and getattr(costs, test) is None:
+        raise ScenarioError(
+            f"costs.{test} is missing: ct.workup = {ct.workup!r} confirms with "
+            f"{_TEST_NAMES[test]}, so give its unit cost ({costs.currency}, 0 or more)"
+        )
 
 
 class Attendance(Block):
@@ -132,6 +206,8 @@ class Costs(Block):
     year: StrictInt = 2026
     ultrasound: NonNegative
     ct: NonNegative
+    mri: NonNegative | None = None  # the recall work-up's MRI (ct.workup = "mri" ...)
+    biopsy: NonNegative | None = None  # the recall work-up's biopsy (ct.workup = "biopsy" ...)
     visit: NonNegative
     early_treatment: NonNegative
     late_treatment: NonNegative
@@ -141,6 +217,12 @@ class Costs(Block):
     def discount(self, time_days: Any) -> Any:
         """Discount factor of a cost ``time_days`` after the index scan, at ``discount_rate``."""
         return discount_factor_days(time_days, self.discount_rate)
+
+    def recall_test(self, test: str) -> float:
+        """Unit cost of the recall work-up's confirmatory ``test`` (``"ct"``, ``"mri"``,
+        ``"biopsy"``); 0 for one whose cost is not given (see :func:`check_recall_costs`)."""
+        cost = getattr(self, test)
+        return 0.0 if cost is None else float(cost)
 
 
 class Protocol(Block):

@@ -120,6 +120,10 @@ def test_screen_detected_share_is_the_product_of_the_tests(workup: str, repeats:
         (["ct.workup=biopsy", "ct.biopsy_sensitivity=0.9"], "biopsy_specificity"),
         (["ct.workup=mri", "ct.mri_sensitivity=0.9", "ct.mri_specificity=0.9"], "costs.mri"),
         (["ct.workup=pet"], "ct.workup"),
+        (
+            [*(f"{k}={v}" for k, v in SAME_AS_CT.items()), "ct.mri_sensitivity_by_cause.x=0.5"],
+            "ct.mri_sensitivity_by_cause.x",
+        ),
     ],
 )
 def test_bad_recall_input_exits_2_naming_the_field(

@@ -39,7 +39,7 @@ from fupsim.pathways import pathway_sums, pathway_table
 from fupsim.protocol import draw_visits, plan_visits
 from fupsim.rng import replicate_streams
 from fupsim.scenario import Scenario, ScenarioError
-from fupsim.scenario.care import check_recall_costs
+from fupsim.scenario.care import check_recall
 from fupsim.subgroups import by_subgroup
 from fupsim.workup import index_workup
 
@@ -278,7 +278,7 @@ def run(
     for name, value, least in (("seed", seed, 0), ("replications", reps, 1), ("patients", n, 1)):
         if value < least:
             raise ParameterError(name, str(value), f"must be a whole number of {least} or more")
-    check_recall_costs(scenario.ct, scenario.costs)  # bad input before any work starts
+    check_recall(scenario.ct, scenario.costs, scenario.cohort.causes)  # before any work
     start = time.perf_counter()
     tasks = [_Task(scenario, r, seed, n, events) for r in range(reps)]
     parts = map_tasks(_run_task, tasks, workers=workers, scheduler=scheduler, progress=progress)

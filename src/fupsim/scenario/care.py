@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Iterable
 from typing import Annotated, Any, Literal
 
 import numpy as np
@@ -160,11 +161,12 @@ class CT(Block):
 _TEST_NAMES = {"ct": "CT", "mri": "MRI", "biopsy": "a biopsy"}
 
 
-def check_recall_costs(ct: CT, costs: Costs) -> None:
-    """The recall work-up's test needs its unit cost: ``costs.mri`` or ``costs.biopsy``.
+def check_recall(ct: CT, costs: Costs, causes: Iterable[str]) -> None:
+    """Whole-scenario checks of the recall work-up (the blocks involved are apart).
 
-    A whole-scenario check (the two blocks are apart): raises :class:`ScenarioError` (a
-    ``ValueError``) naming the missing key.
+    The test's unit cost must be given (``costs.mri``, ``costs.biopsy``), and its
+    ``sensitivity_by_cause`` may list only the adult ``causes``. Raises
+    :class:`ScenarioError` (a ``ValueError``) naming the key.
     """
     test = ct.confirm_test
     if test != "ct" and getattr(costs, test) is None:
@@ -172,6 +174,14 @@ def check_recall_costs(ct: CT, costs: Costs) -> None:
             f"costs.{test} is missing: ct.workup = {ct.workup!r} confirms with "
             f"{_TEST_NAMES[test]}, so give its unit cost ({costs.currency}, 0 or more)"
         )
+    allowed = set(causes)
+    for test in ("mri", "biopsy"):
+        for cause in getattr(ct, f"{test}_sensitivity_by_cause"):
+            if cause not in allowed:
+                raise ScenarioError(
+                    f"ct.{test}_sensitivity_by_cause.{cause}: not a cause in cohort.causes "
+                    f"(allowed: {', '.join(sorted(allowed))})"
+                )
 
 
 class Attendance(Block):
@@ -220,7 +230,7 @@ class Costs(Block):
 
     def recall_test(self, test: str) -> float:
         """Unit cost of the recall work-up's confirmatory ``test`` (``"ct"``, ``"mri"``,
-        ``"biopsy"``); 0 for one whose cost is not given (see :func:`check_recall_costs`)."""
+        ``"biopsy"``); 0 for one whose cost is not given (see :func:`check_recall`)."""
         cost = getattr(self, test)
         return 0.0 if cost is None else float(cost)
 

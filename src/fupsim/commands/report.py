@@ -43,7 +43,9 @@ def register(sub: Any) -> None:
         "(summary and recommendation, methods, parameters, results, comparison, "
         "cost-effectiveness, validation), figures/*.png, the run files and tables/*.csv. Give a "
         "run folder (one holding manifest.json, e.g. from 'fupsim run') instead of a .toml to "
-        "re-render it without simulating. The folder appears whole or not at all.",
+        "re-render it without simulating. Give several .toml files to set them side by side "
+        "(structural uncertainty): DIR/index.html compares them and says where they disagree, "
+        "each scenario's own report in DIR/<name>/. The folder appears whole or not at all.",
     )
     add_scenario_args(p)
     p.add_argument(

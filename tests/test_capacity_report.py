@@ -87,6 +87,14 @@ def test_section_renders_figures_and_the_paired_delay_table(run_dir: Path, tmp_p
     # a protocol without scans never waits: its delay is the same with or without limits
     none = delays.set_index("protocol").loc["no-follow-up"]
     assert none["mean_delay_months_unlimited"] == none["mean_delay_months_with_limits"]
+    # the analysis step compares the scenario's own effect (QALYs unless it says otherwise)
+    effect = fupsim.load_scenario(ROOT / "scenarios" / "capacity.toml").analysis.effect
+    assert set(delays["effect"]) == {effect}
+    from fupsim.labels import EFFECTS
+
+    summary = EFFECTS[effect].summary
+    assert f"{summary}_with_limits" in delays and f"{summary}_unlimited" in delays
+    assert "capacity-effect" in text or "capacity_effect.png" in text
 
 
 def _summaries() -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -78,7 +78,7 @@ def write_validation(out: str | Path, *, force: bool = False) -> Path:
 
 
 def capacity_limits(folder: str | Path) -> pd.DataFrame:
-    """Mean detection delay per protocol with the run's slots and with unlimited slots.
+    """Detection and the chosen effect per protocol with the run's slots and with unlimited slots.
 
     Both are run again from the scenario, seed, replicates and patients recorded in the
     folder's ``manifest.json``; the unlimited one has ``capacity.slots_per_day`` set to
@@ -88,10 +88,12 @@ def capacity_limits(folder: str | Path) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        ``protocol``, ``mean_delay_months_unlimited``, ``mean_delay_months_with_limits``
-        (months), ``screen_detected_per_1000_unlimited``,
-        ``screen_detected_per_1000_with_limits`` (per 1,000 people).
+        :func:`fupsim.capacity.limits_table`: per protocol the mean detection delay, the
+        screen-detected changes and the ``analysis.effect`` with and without the limit, and
+        what the limit costs in that effect per 1,000 people.
     """
+    from fupsim.capacity import limits_table
+
     manifest = json.loads((Path(folder) / "manifest.json").read_text())
     scenario = scenario_from_dict(manifest["scenario"])
     unlimited = {
@@ -99,7 +101,6 @@ def capacity_limits(folder: str | Path) -> pd.DataFrame:
         "capacity.background_scans_per_day": 0.0,
         "capacity.max_wait_days": None,
     }
-    cols = ["protocol", "mean_delay_months", "screen_detected_per_1000"]
     tables = []
     for variant in (with_overrides(scenario, unlimited), scenario):
         result = run(
@@ -110,17 +111,8 @@ def capacity_limits(folder: str | Path) -> pd.DataFrame:
             events=False,
             progress=False,
         )
-        tables.append(result.summary()[cols])
-    table = tables[0].merge(tables[1], on="protocol", suffixes=("_unlimited", "_with_limits"))
-    return table[
-        [
-            "protocol",
-            "mean_delay_months_unlimited",
-            "mean_delay_months_with_limits",
-            "screen_detected_per_1000_unlimited",
-            "screen_detected_per_1000_with_limits",
-        ]
-    ]
+        tables.append(result.summary())
+    return limits_table(tables[0], tables[1], scenario.analysis.effect)
 
 
 def capacity_step(folder: Path) -> None:

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 import fupsim
-from fupsim.metrics import label_codes, summarise
+from fupsim.metrics import label_codes, sorted_codes, summarise
 
 
 @pytest.fixture(scope="module")
@@ -63,3 +63,18 @@ def test_label_codes_match_pandas_factorize(values: list[object]) -> None:
     want_codes, want_names = pd.factorize(column, sort=False)
     assert codes.tolist() == want_codes.tolist()
     assert names == list(want_names)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        np.array([3, 1, 3, 7, 1], dtype=np.int32),  # gaps: ranks, not the values
+        np.random.default_rng(4).integers(0, 10, 500),
+        np.array([0.5, 0.1, 0.5]),  # not integers: pandas
+    ],
+)
+def test_sorted_codes_match_pandas_factorize(values: np.ndarray) -> None:
+    codes, names = sorted_codes(values)
+    want_codes, want_names = pd.factorize(values, sort=True)
+    assert codes.tolist() == want_codes.tolist()
+    assert names.tolist() == list(want_names)

@@ -374,11 +374,24 @@ def label_codes(column: pd.Series) -> tuple[np.ndarray, list[object]]:
     return np.repeat(run_codes, np.diff(np.append(starts, values.size))), list(lookup)
 
 
+def sorted_codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(values, sort=True)``, without hashing for small non-negative integers
+    (replicate numbers, batches of patients): each value's rank among the values present."""
+    v = np.asarray(values)
+    if v.dtype.kind in "iu" and v.size and v.min() >= 0 and v.max() < 1_000_000:
+        present = np.flatnonzero(np.bincount(v))
+        rank = np.zeros(int(present[-1]) + 1, dtype=np.int64)
+        rank[present] = np.arange(present.size)
+        return rank[v], present
+    codes, names = pd.factorize(v, sort=True)
+    return codes.astype(np.int64), np.asarray(names)
+
+
 def _unit_sums(outcomes: pd.DataFrame, unit: np.ndarray) -> pd.DataFrame:
     """The sums of :data:`_SUMS` per (protocol, unit), with numpy's bincount (fast on millions of rows)."""
     proto_codes, names = label_codes(outcomes["protocol"])
     proto_names = pd.Index(names, dtype=object)
-    unit_codes, unit_names = pd.factorize(unit, sort=True)
+    unit_codes, unit_names = sorted_codes(unit)
     key = proto_codes.astype(np.int64) * len(unit_names) + unit_codes
     size = len(proto_names) * len(unit_names)
     sums: dict[str, np.ndarray] = {}

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from fupsim.metrics import label_codes
+from fupsim.metrics import label_codes, sorted_codes
 
 __all__ = ["AGE_BANDS", "SUBGROUPS", "SUBGROUP_COLUMNS", "by_subgroup"]
 
@@ -107,7 +107,7 @@ def by_subgroup(
     rep = outcomes["replicate"].to_numpy()
     reps = 1 if rep.size and rep.min() == rep.max() else int(outcomes["replicate"].nunique())
     unit = outcomes["replicate"] if reps >= 2 else outcomes["patient_id"] % 10
-    unit_codes, unit_names = pd.factorize(unit, sort=True)
+    unit_codes, unit_names = sorted_codes(unit.to_numpy())
     n_units = len(unit_names)
     first_codes, found = label_codes(outcomes["protocol"])
     to_order = np.array([protocols.index(x) if x in protocols else -1 for x in found], np.int64)

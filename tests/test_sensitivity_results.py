@@ -51,6 +51,10 @@ def _hand_sweep(keys: list[str], values: list[list[float]]) -> SweepResult:
     table = pd.DataFrame(rows)
     best = table.loc[table.groupby("point")["net_monetary_benefit"].idxmax(), ["point", "protocol"]]
     table = table.merge(best.rename(columns={"protocol": "preferred_protocol"}), on="point")
+    comparator = table[table["protocol"] == "b"].set_index("point")["net_monetary_benefit"]
+    table["incremental_net_benefit"] = table["net_monetary_benefit"] - table["point"].map(
+        comparator
+    )
     record = {
         "analysis": "sweep",
         "scenario_sha256": "0" * 64,
@@ -146,7 +150,15 @@ def test_sweep_loader_round_trips_and_names_what_is_wrong(tmp_path: Path) -> Non
 def test_one_key_sweep_draws_a_line_per_protocol_with_units() -> None:
     res = _hand_sweep(["ultrasound.sensitivity"], [[0.1, 0.2, 0.3, 0.4]])
     ax = Figure().subplots()
-    plot_sweep(res.table, res.varied, ax=ax, wtp=1000.0, effect_unit="QALY", currency="EUR")
+    plot_sweep(
+        res.table,
+        res.varied,
+        ax=ax,
+        outcome="net_monetary_benefit",
+        wtp=1000.0,
+        effect_unit="QALY",
+        currency="EUR",
+    )
     lines = ax.get_lines()
     assert [line.get_label() for line in lines] == ["a", "b"]
     # protocol a's net benefit is 1000 * (0.5 + x) - 600 at each x

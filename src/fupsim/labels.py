@@ -83,9 +83,7 @@ METRICS: dict[str, Metric] = {
     ),
     "lead_time_per_person_months": Metric("lead time per changed person", "months"),
     "net_monetary_benefit": Metric("net monetary benefit", "{currency} per person"),
-    "incremental_net_benefit": Metric(
-        "incremental net benefit against the comparator", "{currency} per person"
-    ),
+    "incremental_net_benefit": Metric("incremental net benefit", "{currency} per person"),
     "incremental_cost_per_detection": Metric(
         "incremental cost per unit of effect gained", "{currency} per unit of effect"
     ),

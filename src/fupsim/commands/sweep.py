@@ -30,8 +30,8 @@ def register(sub: Any) -> None:
         "scenario's [sweep] vary table) and write sweep.csv: one row per point x protocol, a "
         "column per varied parameter (named by its dotted key), the summary metrics, and net "
         "monetary benefit, incremental net benefit and the preferred protocol at the reference "
-        "WTP (analysis.effect, QALYs by default). figures/sweep.png draws net monetary benefit "
-        "per protocol against one varied key, or a map of the preferred protocol over two. "
+        "WTP (analysis.effect, QALYs by default). figures/sweep.png draws incremental net "
+        "benefit per protocol against one varied key, or a map of the preferred protocol over two. "
         + POINTS_NOTE,
         epilog="Examples: --vary ultrasound.sensitivity=0.5:0.9:5 (5 values from 0.5 to 0.9); "
         "--vary protocol.us-6m.interval_months=4,5,6 (a list).",
@@ -71,6 +71,7 @@ def _run(args: argparse.Namespace) -> int:
         options = {
             "varied": result.varied,
             "wtp": result.settings.wtp,
+            "comparator": result.settings.comparator,
             "effect_unit": EFFECT_UNITS.get(result.settings.effect, result.settings.effect),
             "order": scenario.protocol_names,
             "currency": scenario.costs.currency,

@@ -102,9 +102,10 @@ def plot_tornado(
 
 def _short(v: object) -> str:
     try:
-        return f"{float(v):.3g}"  # type: ignore[arg-type]
+        x = float(v)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return str(v)
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.3g}"
 
 
 def plot_psa_scatter(
@@ -251,7 +252,8 @@ def plot_sweep(
     varied: Sequence[str],
     *,
     ax: Axes | None = None,
-    outcome: str = "net_monetary_benefit",
+    outcome: str = "incremental_net_benefit",
+    comparator: str | None = None,
     wtp: float | None = None,
     effect_unit: str = "unit of effect",
     order: Sequence[str] | None = None,
@@ -260,9 +262,11 @@ def plot_sweep(
     """A sweep's figure: one line per protocol over one varied key, a map over two.
 
     With one varied key, ``outcome`` of each protocol against the key's values (categories
-    in grid order when they are not numbers). With two, a map of the protocol with the
-    highest net monetary benefit at ``wtp`` (``preferred_protocol``) over the grid, first key
-    on the y axis, each cell (up to 144) labelled with its margin over the next best protocol.
+    in grid order when they are not numbers); by default incremental net benefit against
+    ``comparator`` at ``wtp``, so the lines show what each protocol gains over it. With
+    two, a map of the protocol with the highest net monetary benefit at ``wtp``
+    (``preferred_protocol``) over the grid, first key on the y axis, each cell (up to 144)
+    labelled with its margin over the next best protocol.
 
     Parameters
     ----------
@@ -271,6 +275,8 @@ def plot_sweep(
         two keys ``net_monetary_benefit`` and ``preferred_protocol``.
     varied : sequence of str
         The varied dotted keys (one or two).
+    comparator : str, optional
+        The protocol incremental outcomes are against, for the title.
     wtp : float, optional
         The reference WTP of the net-benefit columns, for the title.
     effect_unit : str
@@ -301,8 +307,11 @@ def plot_sweep(
         ax.set_ylabel(outcome_label(outcome, currency))
         if abs(float(table[outcome].abs().max() or 0)) >= 100:
             ax.yaxis.set_major_formatter(FuncFormatter(_money))
-        ax.set_title(f"Sweep over {key}{at if 'benefit' in outcome else ''}", fontsize=10)
-        ax.legend(fontsize=8)
+        against = f" against {comparator}" if comparator and "incremental" in outcome else ""
+        if "incremental" in outcome:
+            ax.axhline(0, color="0.5", lw=0.6)
+        ax.set_title(f"Sweep over {key}{against}{at if 'benefit' in outcome else ''}", fontsize=10)
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
         return ax
     return _sweep_map(ax, table, varied, protocols, colors, at, currency)
 

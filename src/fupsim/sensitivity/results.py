@@ -144,7 +144,14 @@ class SweepResult:
         "varied keys, a map of the preferred protocol",
     }
     COLUMNS: ClassVar[dict[str, tuple[str, ...]]] = {
-        "sweep.csv": ("point", "protocol", "cost_per_patient", "net_monetary_benefit"),
+        "sweep.csv": (
+            "point",
+            "protocol",
+            "cost_per_patient",
+            "net_monetary_benefit",
+            "incremental_net_benefit",
+            "preferred_protocol",
+        ),
     }
 
     def summary(self) -> pd.DataFrame:

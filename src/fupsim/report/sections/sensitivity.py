@@ -116,12 +116,14 @@ def _sweep(res: SweepResult, figures_dir: Path) -> Html:
                 res.table,
                 figures_dir,
                 "sweep",
-                "Net monetary benefit per protocol over the varied parameter"
+                f"Incremental net benefit of each protocol against {st.comparator} over the "
+                "varied parameter"
                 if len(res.varied) == 1
                 else "Protocol with the highest net monetary benefit over the two varied "
                 "parameters",
                 varied=res.varied,
                 wtp=st.wtp,
+                comparator=st.comparator,
                 effect_unit=unit,
                 order=m.get("protocols"),
                 currency=currency,

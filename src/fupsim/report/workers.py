@@ -11,6 +11,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import multiprocessing as mp
 import os
+import signal
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -30,6 +31,12 @@ def cores() -> int:
 
 def _job(index: int) -> Any:
     return _JOBS[index]()
+
+
+def _worker_init() -> None:
+    """A forked worker leaves Ctrl-C to the parent (which stops it) and ends at once on TERM."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def run_jobs(
@@ -60,7 +67,9 @@ def run_jobs(
         return results
     out: list[Any] = [None] * len(jobs)
     _JOBS = jobs
-    pool = cf.ProcessPoolExecutor(max_workers=n, mp_context=mp.get_context("fork"))
+    pool = cf.ProcessPoolExecutor(
+        max_workers=n, mp_context=mp.get_context("fork"), initializer=_worker_init
+    )
     try:
         futures = {pool.submit(_job, i): i for i in range(len(jobs))}
         for fut in cf.as_completed(futures):

@@ -118,13 +118,34 @@ def by_subgroup(
     per_rep = float(reps if reps >= 2 else 1)
     z = stats.t.ppf(0.975, n_units - 1) if n_units > 1 else np.nan
     parts: list[dict[str, np.ndarray]] = []
-    for name, (codes, levels) in _levels(outcomes).items():
+    subgroups = _levels(outcomes)
+    # whole-number totals: one count over every subgroup's level at once, then each
+    # subgroup's margin (sums of whole numbers are exact in any order)
+    whole = [k for k, v in _TOTALS.items() if v in outcomes and outcomes[v].dtype.kind in "biu"]
+    dims = [len(levels) for _, levels in subgroups.values()]
+    joint_size = int(np.prod(dims)) * n_proto * n_units
+    joint: dict[str, np.ndarray] = {}
+    if joint_size <= 5_000_000 and (proto >= 0).all():
+        level_key = np.ravel_multi_index([c for c, _ in subgroups.values()], dims)
+        key = (level_key * n_proto + proto) * n_units + unit_codes
+        joint["patients"] = np.bincount(key, minlength=joint_size).reshape(*dims, -1)
+        for total in whole:
+            joint[total] = np.bincount(key, weights=values[total], minlength=joint_size).reshape(
+                *dims, -1
+            )
+    for i, (name, (codes, levels)) in enumerate(subgroups.items()):
         shape = (len(levels), n_proto, n_units)
         key = (codes * n_proto + proto) * n_units + unit_codes
         size = int(np.prod(shape))
-        cell = {"patients": np.bincount(key, minlength=size).astype(float).reshape(shape)}
-        for total, v in values.items():
-            cell[total] = np.bincount(key, weights=v, minlength=size).reshape(shape)
+        others = tuple(a for a in range(len(dims)) if a != i)
+        cell = {}
+        for total in ("patients", *values):
+            if total in joint:
+                cell[total] = joint[total].sum(axis=others).reshape(shape).astype(float)
+            elif total == "patients":
+                cell[total] = np.bincount(key, minlength=size).astype(float).reshape(shape)
+            else:
+                cell[total] = np.bincount(key, weights=values[total], minlength=size).reshape(shape)
         pooled = {k: a.sum(axis=2) / per_rep for k, a in cell.items()}
         rows: dict[str, np.ndarray] = {
             "subgroup": np.full(len(levels) * n_proto, name, dtype=object),

@@ -149,7 +149,7 @@ def settings_for(
     if wtp is None:
         values = sorted(scenario.analysis.willingness_to_pay)
         if not values:
-            raise ScenarioError("analysis.willingness_to_pay: empty; give --wtp")
+            raise ScenarioError("analysis.willingness_to_pay: empty; give a wtp value")
         wtp = values[len(values) // 2]
     if not np.isfinite(wtp) or wtp < 0:
         raise ParameterError("wtp", f"{wtp}", "must be a finite number of 0 or more")

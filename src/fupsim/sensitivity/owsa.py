@@ -3,18 +3,10 @@
 Every parameter with a ``range`` in its ``[uncertainty."key"]`` table is moved alone across
 ``points`` evenly spaced values from low to high (the others stay at their base values).
 For each value every protocol is simulated (same seed for every point: common random
-numbers) and these outcomes are computed per protocol:
-
-- ``cost_per_patient`` (currency) and ``screen_detected_per_1000``;
-- ``net_monetary_benefit`` = WTP × effect − cost per patient (currency);
-- ``incremental_cost_per_detection``: (cost − comparator's cost) / (effect − comparator's
-  effect), currency per additional unit of effect (the ICER in ``analysis.effect``: per QALY
-  by default; the name is kept from when the effect was screen-detected changes);
-- ``incremental_net_benefit``: net monetary benefit minus the comparator's (currency per
-  person), the default tornado outcome.
-
-The effect is ``analysis.effect`` (QALYs by default) and the WTP the reference WTP
-(:func:`fupsim.sensitivity.psa.reference_wtp`).
+numbers) and its outcomes computed (:func:`fupsim.sensitivity.outcomes.outcome_table`: cost,
+yield, effect, net monetary benefit, incremental net benefit, incremental cost per unit of
+effect), in the effect ``analysis.effect`` (QALYs by default) at the reference WTP. The
+default tornado outcome is incremental net benefit.
 
 The *preferred* protocol is the one with the highest net monetary benefit at the WTP. Where
 it changes between two neighbouring values of a parameter, the *threshold* is where the
@@ -36,7 +28,7 @@ import pandas as pd
 from fupsim.errors import ParameterError
 from fupsim.output import manifest
 from fupsim.scenario import MAX_GRID_POINTS, Scenario, get_value
-from fupsim.sensitivity.outcomes import (
+from fupsim.sensitivity.outcomes import (  # re-exported: callers import them from here too
     OwsaSettings,
     outcome_table,
     owsa_parameters,

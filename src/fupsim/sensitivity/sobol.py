@@ -91,7 +91,7 @@ def sobol_indices(bounds: dict[str, tuple[float, float]], y: np.ndarray, seed: i
     y = np.asarray(y, dtype=float)
     if not np.isfinite(y).all():
         raise ScenarioError(
-            "sobol: the outcome is not finite at some points; choose another --outcome"
+            "sobol: the outcome is not finite at some points; choose another outcome"
         )
     res = sobol_analyze.analyze(
         _problem(bounds),
@@ -170,7 +170,7 @@ def sobol(
             raise ScenarioError(
                 f'uncertainty."{key}".range = [{lo:g}, {hi:g}]: has zero width, so Sobol '
                 "cannot vary it; give low < high, or name only the parameters to vary "
-                "with --parameter"
+                "in parameters"
             )
     if samples < 2 or samples & (samples - 1):
         raise ParameterError("samples", str(samples), "must be a power of 2 (e.g. 64, 128, 256)")

@@ -344,12 +344,18 @@ def decision_headers(currency: str, unit: str) -> dict[str, str]:
 def _absolute_headers(currency: str, unit: str) -> dict[str, str]:
     """Headers for a ``decision.csv`` without incremental columns (absolute net benefit)."""
     cols = decision_headers(currency, unit)
-    return {
-        **{k: v for k, v in cols.items() if not k.startswith(("incremental", "comparator"))},
+    absolute = {
         "expected_net_benefit": f"Expected net benefit, absolute ({currency} per person)",
         "net_benefit_p2_5": "PSA 2.5th percentile",
         "net_benefit_p97_5": "PSA 97.5th percentile",
     }
+    out: dict[str, str] = {}
+    for key, header in cols.items():
+        if key == "comparator":
+            out.update(absolute)
+        elif not key.startswith("incremental"):
+            out[key] = header
+    return out
 
 
 def _decision_sentence(row: pd.Series, currency: str, unit: str) -> Html:
@@ -401,7 +407,7 @@ def decision_html(decision: pd.DataFrame, currency: str, unit: str = "unit of ef
             "<p><b>Decision under parameter uncertainty (PSA).</b> {} At each willingness to "
             "pay: the protocol with the highest expected net benefit, the share of PSA draws in "
             "which it is the best, its incremental net benefit over the comparator (willingness "
-            "to pay × effect gained − extra cost, per person) with the PSA 2.5th and 97.5th "
+            "to pay × difference in effect − difference in cost, per person) with the PSA 2.5th and 97.5th "
             "percentiles, and the expected value of perfect information.</p>",
             _decision_sentence(middle, currency, unit),
         )
@@ -413,7 +419,9 @@ def decision_html(decision: pd.DataFrame, currency: str, unit: str = "unit of ef
             "across the PSA draws, its expected net benefit with the PSA 2.5th and 97.5th "
             "percentiles and the expected value of perfect information. Net benefit here is "
             "absolute (willingness to pay × lifetime effect − cost, per person), so every "
-            "protocol's figure is large; differences between protocols are what matter.</p>"
+            "protocol's figure is large; differences between protocols are what matter: the "
+            "decision table of the uncertainty section gives the preferred protocol's "
+            "incremental net benefit over the comparator.</p>"
         )
         cols = _absolute_headers(currency, unit)
     return markup(

@@ -45,3 +45,11 @@ def test_simulation_agrees_with_closed_forms() -> None:
     assert z.to_numpy() == pytest.approx(table["z"].to_numpy(), abs=1e-9)  # z is what it says
     bad = table[z.abs() > TOLERANCE_SE]
     assert bad.empty, bad.to_string()
+
+
+def test_checks_do_not_depend_on_the_worker_count() -> None:
+    # each check has its own seed, so running them side by side changes nothing
+    here = analytic_checks(seed=3, patients=200, workers=1)
+    apart = analytic_checks(seed=3, patients=200, workers=2)
+    assert len(here) == 11
+    assert here.equals(apart)

@@ -34,6 +34,13 @@ def test_ceaf_from_draws_matches_a_hand_count() -> None:
     assert ceaf["evpi"].iloc[0] == pytest.approx(4.5 - 2.75)
 
 
+def test_ceaf_from_draws_shares_a_tied_draw_as_every_acceptability_curve_does() -> None:
+    # 2 draws: in the first, a and b tie at 3 (half a draw each); in the second c wins.
+    nb = np.array([[[3.0, 3.0, 1.0], [0.0, 0.0, 2.0]]])
+    ceaf = ceaf_from_draws(nb, ["a", "b", "c"], [0.0])
+    assert list(ceaf["probability_optimal"]) == [0.25, 0.25, 0.5]
+
+
 def test_psa_over_designs_agrees_with_run_on_each_draw() -> None:
     """Each draw's numbers come from fupsim.run on the drawn scenario (an independent code
     path); the probability that each candidate is optimal is then a hand count of winners."""

@@ -30,6 +30,7 @@ from fupsim.design.spec import DesignSpec
 from fupsim.design.tables import means
 from fupsim.scenario import Scenario, ScenarioError, with_overrides
 from fupsim.sensitivity.psa import draw_overrides, draw_parameters
+from fupsim.voi import acceptability, evpi
 
 __all__ = ["CEAF_COLUMNS", "ceaf_from_draws", "check_psa", "psa_over_designs", "top_candidates"]
 
@@ -80,27 +81,25 @@ def ceaf_from_draws(nb: np.ndarray, names: Sequence[str], wtps: Sequence[float])
     Returns
     -------
     DataFrame
-        :data:`CEAF_COLUMNS`, one row per WTP and candidate. A draw in which two candidates
-        tie exactly counts for the first of them.
+        :data:`CEAF_COLUMNS`, one row per WTP and candidate. A draw in which candidates tie
+        exactly is shared among them, as in every acceptability curve (:mod:`fupsim.voi`).
     """
-    rows = []
-    k = len(names)
-    for w, m in zip(wtps, nb, strict=True):
-        wins = np.bincount(m.argmax(axis=1), minlength=k) / m.shape[0]
-        mean = m.mean(axis=0)
-        info = float(m.max(axis=1).mean() - mean.max())
-        best = int(mean.argmax())
-        for c in range(k):
-            rows.append(
-                {
-                    "wtp": float(w),
-                    "candidate": names[c],
-                    "probability_optimal": float(wins[c]),
-                    "expected_nb": float(mean[c]),
-                    "on_frontier": c == best,
-                    "evpi": info,
-                }
-            )
+    cube = np.transpose(np.asarray(nb, dtype=float), (1, 2, 0))  # (draws, candidates, wtp)
+    wins, info = acceptability(cube), evpi(cube)  # the one CEAC and EVPI (fupsim.voi)
+    mean = cube.mean(axis=0)
+    best = mean.argmax(axis=0)
+    rows = [
+        {
+            "wtp": float(w),
+            "candidate": names[c],
+            "probability_optimal": float(wins[c, i]),
+            "expected_nb": float(mean[c, i]),
+            "on_frontier": c == int(best[i]),
+            "evpi": float(info[i]),
+        }
+        for i, w in enumerate(wtps)
+        for c in range(len(names))
+    ]
     return pd.DataFrame(rows, columns=list(CEAF_COLUMNS))
 
 

@@ -193,3 +193,54 @@ def test_report_section_shows_a_sweep_and_flags_another_scenario(tmp_path: Path)
     assert html is not None and 'src="figures/sweep.png"' in html
     assert (tmp_path / "figures" / "sweep.png").is_file()
     assert "Mismatched result" in html and "grid sweep" in html
+
+
+def test_notebook_owsa_and_sobol_give_the_cli_folders(baseline_path: Path, tmp_path: Path) -> None:
+    from fupsim.sensitivity import OwsaResult, SobolResult, run_owsa, run_sobol, settings_for
+
+    keys = ["costs.late_treatment", "ultrasound.sensitivity"]
+    small = ["--patients", "300", "--replications", "1", "--workers", "1", "--quiet"]
+    flags = [x for k in keys for x in ("--parameter", k)]
+    scenario = fupsim.load_scenario(baseline_path)
+    size = PointSize(seed=scenario.simulation.seed, replications=1, patients=300)
+    for name, cls, extra, build in (
+        (
+            "owsa",
+            OwsaResult,
+            ["--points", "3"],
+            lambda store: run_owsa(
+                scenario,
+                size,
+                store,
+                settings=settings_for(scenario),
+                parameters=keys,
+                points=3,
+                workers=1,
+            ),
+        ),
+        (
+            "sobol",
+            SobolResult,
+            ["--samples", "4"],
+            lambda store: run_sobol(
+                scenario,
+                4,
+                size,
+                store,
+                settings=settings_for(scenario),
+                parameters=keys,
+                workers=1,
+            ),
+        ),
+    ):
+        cli, nb = tmp_path / f"{name}-cli", tmp_path / f"{name}-nb"
+        assert main([name, str(baseline_path), "--out", str(cli), *flags, *extra, *small]) == 0
+        build(PointStore(nb / "points", owner=nb)).write(nb)
+        for file in cls.FILES:
+            if file.endswith(".json"):
+                a, b = (json.loads((d / file).read_text()) for d in (cli, nb))
+                for key in ("scenario_sha256", "seed", "patients_per_point", "settings"):
+                    assert a[key] == b[key], (name, key)
+                continue
+            assert (cli / file).read_bytes() == (nb / file).read_bytes(), (name, file)
+        assert all((cli / f).is_file() for f in cls.FIGURES)

@@ -145,7 +145,9 @@ def _covariate_causes(
     # above, element by element, without reductions over a short inner axis (slow in numpy)
     x = np.multiply.outer(b_age, age - 40.0) + np.multiply.outer(b_foci, multiple.astype(float))
     p = k[:, None] * np.exp(x - x.max(axis=0))
-    cum = np.cumsum(p / p.sum(axis=0), axis=0)
+    cum = p / p.sum(axis=0)
+    for row in range(1, cum.shape[0]):  # cumulative sum down the causes, a row at a time
+        cum[row] += cum[row - 1]  # (the same additions as np.cumsum, faster on this layout)
     return (u >= cum[:-1]).sum(axis=0).astype(np.int16)
 
 

@@ -189,7 +189,10 @@ def plan_visits(scenario: Scenario, protocol: Protocol, draws: VisitDraws) -> Vi
         days = draws.rows(draws.jittered_days(att.jitter_sd_days, last), cols)
         # keep each person's visits in order and on distinct days
         ranks = np.arange(nominal.size, dtype=np.int32)[:, None]
-        days = np.maximum.accumulate(days - ranks, axis=0) + ranks
+        days = days - ranks
+        for row in range(1, nominal.size):  # running maximum down each column, a row at a time
+            np.maximum(days[row], days[row - 1], out=days[row])  # (faster than .accumulate)
+        days += ranks
         # cap at the horizon: the min of two strictly increasing columns stays increasing
         days = np.minimum(days, last - (nominal.size - 1 - ranks)).astype(np.int32)
     else:

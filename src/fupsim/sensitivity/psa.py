@@ -29,7 +29,6 @@ from fupsim.distributions import Dirichlet
 from fupsim.errors import ParameterError
 from fupsim.output import manifest
 from fupsim.scenario import Scenario, ScenarioError
-from fupsim.sensitivity.grid import build_points, check_points
 from fupsim.sensitivity.outcomes import (
     EFFECTS,
     add_effect,
@@ -38,7 +37,7 @@ from fupsim.sensitivity.outcomes import (
 )
 from fupsim.sensitivity.psa_result import PsaResult, nb_columns, psa_outputs
 from fupsim.sensitivity.psa_size import NOISE_TARGET, NoiseEstimate, estimate_noise
-from fupsim.sensitivity.runner import PointSize, PointStore, run_points
+from fupsim.sensitivity.runner import PointSize, PointStore, build_points, check_points, run_points
 
 __all__ = [
     "EFFECTS",

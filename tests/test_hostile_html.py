@@ -231,7 +231,19 @@ def test_sensitivity_section_escapes_foreign_tables(tmp_path: Path) -> None:
     (tmp_path / "manifest.json").write_text(
         json.dumps({"scenario": {"costs": {"currency": currency}, "protocol": [{"name": proto}]}})
     )
-    (tmp_path / "owsa.csv").write_text("parameter\nx\n")
+    pd.DataFrame(
+        {"parameter": [name], "value": [0.1], "protocol": [proto], "net_monetary_benefit": [1.0]}
+    ).to_csv(tmp_path / "owsa.csv", index=False)
+    settings = {
+        "outcome": outcome,
+        "protocol": proto,
+        "comparator": proto,
+        "wtp": 1.0,
+        "effect": "qalys_per_patient",
+    }
+    (tmp_path / "owsa_manifest.json").write_text(
+        json.dumps({"analysis": "owsa", "currency": currency, "settings": settings})
+    )
     pd.DataFrame(
         {
             "parameter": [name],

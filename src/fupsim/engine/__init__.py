@@ -11,8 +11,10 @@ With an unbounded scanner people do not interact, so the process has one event p
 round. With a service (:class:`fupsim.capacity.Service`: arrivals over time, clinic days,
 N slots a day) people compete for slots, so the process steps through clinic days
 (:class:`_Calendar`): each day the queue in due-date order takes the free slots, the rest
-wait, and every scan is examined on the day it is actually done. Both paths share the
-examination code, so with ample slots they give identical results.
+wait, and every scan is examined on the day it is actually done. The unbounded path works on
+whole rows of people (most are followed at every round) and the calendar on the people
+served each day, with the same per-person arithmetic: with ample slots they give identical
+results (tests/test_capacity.py checks it).
 """
 
 from fupsim.engine.arm import simulate_arm

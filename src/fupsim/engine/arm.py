@@ -83,20 +83,6 @@ def simulate_arm(
         st.stop_day[gone] = 0.0
         st.end_reason[gone] = _END["lost_to_follow_up"]
 
-    def scan_round(v: int) -> None:
-        day_all = plan.days[v]
-        p = np.flatnonzero((st.alive_until > day_all) & (st.stop_day > day_all))
-        if p.size == 0:
-            return
-        day = day_all[p]
-        att = plan.attend[v, p]
-        st.code[v, p] = np.where(att, _V["negative"], _V["missed"])
-        st.n_missed[p] += ~att
-        p, day = p[att], day[att]
-        if p.size == 0:
-            return
-        examine(v, p, day)
-
     def examine(v: int | np.ndarray, p: np.ndarray, day: np.ndarray) -> None:
         # attended scans of people p at their own days; v is the visit row (or one per person)
         st.n_scans[p] += 1
@@ -150,15 +136,19 @@ def simulate_arm(
 
     code8 = {name: np.int8(value) for name, value in _V.items()}
 
+    # min(alive_until, stop_day): a person is followed on a day before it (kept up to date)
+    until = np.minimum(st.alive_until, st.stop_day)
+
     def scan_round_all(v: int) -> None:
-        # scan_round, examine and lose for the unbounded scanner. Most people are followed
+        # one visit round of the unbounded scanner: scans (examine's), then loss. Most people are followed
         # at each round, so the scan itself works on whole rows with np.where (a cost adds
         # 0.0 where nothing is due, which leaves it unchanged; row v of the visit codes is
         # still all zero here); the few positives' work-up works on their indices. Each
         # person's arithmetic is examine's.
+        nonlocal until
         day = plan.days[v]
         dayf = day.astype(np.float64)
-        active = (st.alive_until > dayf) & (st.stop_day > dayf)
+        active = until > dayf
         att = plan.attend[v]
         row = np.where(
             active, np.where(att, code8["negative"], code8["missed"]), code8["not_reached"]
@@ -186,11 +176,13 @@ def simulate_arm(
                 st.stable = np.where(sel, stable, st.stable).astype(np.int16)
                 done = sel & (st.stable >= stop_k) & (st.stop_day > dayf)
                 st.stop_day = np.where(done, dayf, st.stop_day)
+                until = np.where(done, dayf, until)
                 st.end_reason[done] = _END["stopped_stable"]
         st.code[v] = row
-        lost = plan.lost_after[v] & (st.stop_day > dayf) & (st.alive_until > dayf)
+        lost = plan.lost_after[v] & (until > dayf)
         if lost.any():
             st.stop_day = np.where(lost, dayf, st.stop_day)
+            until = np.where(lost, dayf, until)
             st.end_reason[lost] = _END["lost_to_follow_up"]
 
     def work_up(v: int, q: np.ndarray, row: np.ndarray, day: np.ndarray, det: np.ndarray) -> None:
@@ -214,6 +206,7 @@ def simulate_arm(
         st.detected[pf] = True
         st.detect_day[pf] = day[found]
         st.stop_day[q[ct_pos]] = day[ct_pos]
+        until[q[ct_pos]] = day[ct_pos]  # they were followed until after this day
         st.end_reason[pf] = _END["screen_detected"]
         st.end_reason[q[ct_pos & det & ~in_time]] = _END["clinical_presentation"]
         wrong = q[ct_pos & ~det]

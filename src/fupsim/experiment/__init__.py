@@ -108,6 +108,7 @@ def _simulate_replicate(
         draws = all_draws.take(idx)
         if service is not None:
             service = replace(service, arrival_day=service.arrival_day[idx])
+    del all_draws  # the followed people's copy is all the protocols need
     history = with_deaths(latent, death, scenario.simulation.horizon_months)
     health = context_for(scenario, cohort, latent, death)
     outs, evs, cals, waits = [], [], [], []

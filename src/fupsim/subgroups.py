@@ -71,12 +71,13 @@ def _levels(outcomes: pd.DataFrame) -> dict[str, tuple[np.ndarray, list[str]]]:
     age = outcomes["age_years"].to_numpy(float)
     bounds = np.array([b for b, _ in AGE_BANDS])
     foci = outcomes["n_foci"].to_numpy()
+    band = np.zeros(n, dtype=np.int64)  # bounds at or below the age: searchsorted(side="right")
+    for bound in bounds:
+        band += age >= bound
+    band[np.isnan(age)] = bounds.size  # where searchsorted puts NaN
     out: dict[str, tuple[np.ndarray, list[str]]] = {
         "all": (np.zeros(n, dtype=np.int64), ["all"]),
-        "age_band": (
-            np.searchsorted(bounds, age, side="right").astype(np.int64),
-            [label for _, label in AGE_BANDS],
-        ),
+        "age_band": (band, [label for _, label in AGE_BANDS]),
         "n_foci": ((foci > 1).astype(np.int64), ["1", "2+"]),
     }
     for name in ("sex", "lobe", "cause"):

@@ -138,6 +138,8 @@ def simulate_arm(
 
     # min(alive_until, stop_day): a person is followed on a day before it (kept up to date)
     until = np.minimum(st.alive_until, st.stop_day)
+    assert (_V["not_reached"], _V["missed"], _V["negative"]) == (0, 1, 2)  # row codes below
+    scan_costs = scan_unit * scan_discount(plan.days) if service is None else np.zeros((0, n))
 
     def scan_round_all(v: int) -> None:
         # one visit round of the unbounded scanner: scans (examine's), then loss. Most people are followed
@@ -150,16 +152,15 @@ def simulate_arm(
         dayf = day.astype(np.float64)
         active = until > dayf
         att = plan.attend[v]
-        row = np.where(
-            active, np.where(att, code8["negative"], code8["missed"]), code8["not_reached"]
-        )
+        # missed (1) or negative (2) for those followed, not reached (0) for the rest
+        row = (att.view(np.int8) + code8["missed"]) * active.view(np.int8)
         st.n_missed += active & ~att
         sel = active & att
         if sel.any():
             day_i = day.astype(np.intp)
             st.n_scans += sel
             st.last_scan = np.where(sel, dayf, st.last_scan)
-            st.cost += np.where(sel, scan_unit * scan_discount(day_i), 0.0)
+            st.cost += np.where(sel, scan_costs[v], 0.0)
             detectable = st.onset_day <= dayf
             us_pos = sel & (plan.u_ultrasound[v] < np.where(detectable, sens, fp_us))
             q = np.flatnonzero(us_pos)

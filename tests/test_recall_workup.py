@@ -33,13 +33,12 @@ def test_mri_with_cts_accuracy_and_cost_changes_only_the_count_and_the_dose(
 ) -> None:
     """Same uniforms, same accuracy, same price: every person's pathway is the same; the
     work-ups move from n_ct to n_mri and carry no dose. With the CT dose set to 0 in both,
-    nothing else may differ at all. (The false-positive work-up QALY loss is set to 0 too:
-    fupsim.health charges it on CT work-ups only.)"""
+    nothing else may differ at all: the false-positive work-up's QALY loss is charged on every
+    confirmatory test, so it is the same for MRI as for CT."""
     assert baseline.ct.sensitivity == 0.90 and baseline.ct.specificity == 0.98
     assert baseline.costs.ct == 300.27 and not baseline.ct.sensitivity_by_cause
-    no_dose = with_overrides(
-        baseline, {"harms.ct_dose_msv": 0.0, "harms.false_positive_qaly_loss": 0.0}
-    )
+    assert baseline.harms.false_positive_qaly_loss > 0
+    no_dose = with_overrides(baseline, {"harms.ct_dose_msv": 0.0})
     ct = _outcomes(no_dose)
     mri = _outcomes(with_overrides(no_dose, SAME_AS_CT))
     assert ct["n_ct"].sum() > 0 and (mri["n_ct"] == 0).all()
@@ -140,6 +139,6 @@ def test_bad_recall_input_exits_2_naming_the_field(
 
 
 def test_missing_cost_is_refused_before_simulating(baseline: fupsim.Scenario) -> None:
-    sc = with_overrides(baseline, {k: v for k, v in SAME_AS_CT.items() if k != "costs.mri"})
-    with pytest.raises(ScenarioError, match=r"costs\.mri"):
-        fupsim.run(sc, replications=1, patients=100, workers=1)
+    # refused when the scenario is validated (so `fupsim validate` refuses it too)
+    with pytest.raises(ScenarioError, match=r"^costs\.mri is missing: ct\.workup = 'mri'"):
+        with_overrides(baseline, {k: v for k, v in SAME_AS_CT.items() if k != "costs.mri"})

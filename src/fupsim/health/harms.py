@@ -86,12 +86,18 @@ def radiation_years_lost(
     return np.exp(-rho * death) * np.where(span > 0, years, 0.0)
 
 
-def biopsy_counts(arm: ArmResult) -> np.ndarray:
-    """Biopsies per person: the arm's ``n_biopsy`` when it records one, else zeros."""
-    n = getattr(arm, "n_biopsy", None)
+def recall_counts(arm: ArmResult, name: str) -> np.ndarray:
+    """Per person, the arm's count ``name`` (``n_mri``, ``n_biopsy``) when it records one, else
+    zeros."""
+    n = getattr(arm, name, None)
     if n is None:
         return np.zeros(arm.n_ct.shape[0], dtype=np.int64)
     return np.asarray(n, dtype=np.int64)
+
+
+def biopsy_counts(arm: ArmResult) -> np.ndarray:
+    """Biopsies per person: the arm's ``n_biopsy`` when it records one, else zeros."""
+    return recall_counts(arm, "n_biopsy")
 
 
 def follow_up_harms(
@@ -115,15 +121,19 @@ def follow_up_harms(
     sex = cohort.female.astype(np.intp)
     q_lost, ly_lost, deaths, cost = np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n)
 
-    had_ct = np.flatnonzero(arm.n_ct)
-    vis, col = np.nonzero(arm.visit_code[:, had_ct] >= VISIT_CODES["ct_negative"])
-    pid = had_ct[col]
+    # every confirmatory test of the recall work-up (CT, MRI or biopsy: ct.workup), on its day
+    tested = arm.n_ct + recall_counts(arm, "n_mri") + recall_counts(arm, "n_biopsy")
+    had_test = np.flatnonzero(tested)
+    vis, col = np.nonzero(arm.visit_code[:, had_test] >= VISIT_CODES["ct_negative"])
+    pid = had_test[col]
     ct_day = arm.visit_day[vis, pid] + delay_days
     ct_w = np.exp(-rho * ct_day / DAYS_PER_YEAR)
     false_pos = latent.onset_month[pid] * DAYS_PER_MONTH > arm.visit_day[vis, pid]
     q_lost += harms.false_positive_qaly_loss * np.bincount(
         pid[false_pos], weights=ct_w[false_pos], minlength=n
     )
+    if scenario.ct.confirm_test != "ct":  # MRI and biopsy carry no radiation dose
+        pid, ct_day, ct_w = pid[:0], ct_day[:0], ct_w[:0]
     # radiation: morbidity of every induced cancer, and the life-years of the fatal ones
     per_ct = ctx.cancers_per_ct
     q_lost += (

@@ -23,6 +23,7 @@ from fupsim.scenario.care import (
     Costs,
     Protocol,
     Ultrasound,
+    check_recall,
 )
 from fupsim.scenario.design import Design
 from fupsim.scenario.health import Harms, Health, check_health
@@ -163,6 +164,7 @@ class Scenario(Block):
     @model_validator(mode="after")
     def _workup_causes(self) -> Scenario:  # after _consistent: missing histories first
         check_workup(self.index_workup, set(self.cohort.causes))
+        check_recall(self.ct, self.costs, self.cohort.causes)
         return self
 
     @property

@@ -263,11 +263,21 @@ def add_report_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-psa", action="store_true", help="skip the report's PSA")
 
 
-def report_psa(args: argparse.Namespace, scenario: Any, out: Any) -> Any:
+def report_psa(
+    args: argparse.Namespace,
+    scenario: Any,
+    out: Any,
+    *,
+    draws: int | None = None,
+    budget: int = REPORT_BUDGET,
+    keep_on_interrupt: bool = True,
+) -> Any:
     """The report's PSA step: plan, run and write the PSA files into the report folder.
 
-    The point store is ``<out>/points`` (a rerun reuses finished draws); figures are drawn by
-    the report's uncertainty section, so none are written here.
+    ``draws`` (default ``--psa-draws``) and ``budget`` (adults × draws) size it by the noise
+    rule. The point store is ``<out>/points`` (a rerun reuses finished draws); with
+    ``keep_on_interrupt`` a Ctrl-C exits saying where the finished draws are. Figures are drawn
+    by the report's uncertainty section, so none are written here.
     """
     from fupsim.sensitivity.runner import PointSize
     from fupsim.sensitivity.store import PointStore
@@ -282,11 +292,13 @@ def report_psa(args: argparse.Namespace, scenario: Any, out: Any) -> Any:
             scenario,
             PointSize(seed=seed, replications=1, patients=1),
             store,
-            draws=args.psa_draws,
+            draws=args.psa_draws if draws is None else draws,
             patients=args.psa_patients,
-            budget=REPORT_BUDGET,
+            budget=budget,
         )
     except KeyboardInterrupt as stop:
+        if not keep_on_interrupt:
+            raise
         raise SystemExit(interrupted(store.folder, stop)) from None
     result.write(out)
     return result

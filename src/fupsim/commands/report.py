@@ -19,7 +19,6 @@ from fupsim.commands.points import (
     REPORT_DRAWS,
     add_report_args,
     report_psa,
-    run_planned,
 )
 from fupsim.errors import ScenarioError
 
@@ -119,25 +118,16 @@ def _multi_command(args: argparse.Namespace) -> str:
 
 def _scenario_psa(args: argparse.Namespace, scenario: Scenario, folder: Path) -> object:
     """One scenario's PSA of a side-by-side report, sized by the noise rule within
-    :data:`MULTI_BUDGET` (as ``report_psa`` does for one scenario within its budget)."""
-    from fupsim.sensitivity.runner import PointSize
-    from fupsim.sensitivity.store import PointStore
-
-    if not any(u.psa is not None for u in scenario.uncertainty.values()):
-        return None
-    seed = scenario.simulation.seed if args.seed is None else args.seed
-    store = PointStore(folder / "points", owner=folder)
-    result = run_planned(
+    :data:`MULTI_BUDGET` (``report_psa`` with a smaller default size; an interrupt discards
+    the whole side-by-side folder, which is built as one)."""
+    return report_psa(
         args,
         scenario,
-        PointSize(seed=seed, replications=1, patients=1),
-        store,
+        folder,
         draws=args.psa_draws or MULTI_DRAWS,
-        patients=args.psa_patients,
         budget=MULTI_BUDGET,
+        keep_on_interrupt=False,
     )
-    result.write(folder)
-    return result
 
 
 def _run_several(args: argparse.Namespace, out: Path) -> None:

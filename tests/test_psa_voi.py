@@ -63,6 +63,7 @@ def outputs() -> dict[str, pd.DataFrame]:
         decision_wtp=WTP,
         curve_wtp_values=WTP,
         population=1000 + 1000 / 1.03 + 1000 / 1.03**2,  # 1,000 a year for 3 years at 3 %
+        no_follow_up=["none"],
     )
 
 
@@ -113,6 +114,14 @@ def test_decision_table_and_population_evpi_by_hand(outputs) -> None:
         assert row["population_evpi"] == pytest.approx(evpi * people, abs=1e-6)
         ev = outputs["evpi.csv"].set_index("wtp").loc[w, "evpi_per_person"]
         assert ev == pytest.approx(evpi, abs=1e-9)
+        # and the preferred protocol's incremental net benefit against no follow-up ("none",
+        # the protocol without scans: no reference protocol is set)
+        inb = nb[:, best] - nb[:, 0]
+        assert row["comparator"] == "none"
+        assert row["incremental_net_benefit"] == pytest.approx(inb.mean(), abs=1e-9)
+        assert (row["incremental_net_benefit_p2_5"], row["incremental_net_benefit_p97_5"]) == (
+            pytest.approx(tuple(np.percentile(inb, [2.5, 97.5])), abs=1e-9)
+        )
 
 
 def test_icer_interval_is_the_ratio_percentile_when_every_gain_is_positive() -> None:

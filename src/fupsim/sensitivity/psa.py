@@ -218,6 +218,12 @@ def psa(
         parameters=sorted(_uncertain(scenario)) if evppi and draws >= MIN_EVPPI_DRAWS else (),
         evppi_options={"rng": size.seed},
         workers=workers if scheduler is None else 1,
+        comparator_reference=an.reference_protocol,
+        no_follow_up=[
+            p.name
+            for p in scenario.protocol
+            if not p.visit_months(scenario.simulation.horizon_months)
+        ],
     )
     phases["tables"] = time.perf_counter() - clock
     stats = {**run.stats, "phase_seconds": phases}

@@ -186,6 +186,8 @@ def psa_outputs(
     parameters: Sequence[str] = (),
     evppi_options: Mapping[str, Any] | None = None,
     workers: int | None = 1,
+    comparator_reference: str | None = None,
+    no_follow_up: Sequence[str] = (),
 ) -> dict[str, pd.DataFrame]:
     """Every PSA table from the per-draw table.
 
@@ -220,6 +222,10 @@ def psa_outputs(
     workers : int, optional
         Local processes for EVPPI (groups are independent; default 1, in this process;
         None: all cores). The numbers do not depend on it.
+    comparator_reference, no_follow_up : optional
+        The scenario's ``analysis.reference_protocol`` (None when unset) and its protocols
+        without scans: ``decision.csv``'s incremental net benefit of the preferred protocol is
+        against :func:`fupsim.voi.tables.comparator` of these.
 
     Returns
     -------
@@ -261,7 +267,18 @@ def psa_outputs(
         rest = [c for c in dt.columns if c not in DECISION_COLUMNS]
         dt = dt[list(DECISION_COLUMNS) + rest]
         if name == "decision":
-            out["decision.csv"] = dt
+            out["decision.csv"] = dt.merge(
+                voi.tables.incremental_decision(
+                    table,
+                    w,
+                    effect=effect,
+                    reference=comparator_reference,
+                    no_follow_up=list(no_follow_up),
+                ),
+                on=["wtp", "best_protocol"],
+                how="left",
+                validate="1:1",
+            )
             continue
         curves = voi.curves_table(nb, w, options).rename(columns={"option": "protocol"})
         out["ceac.csv"] = curves[["wtp", "protocol", "probability", "on_frontier"]]

@@ -581,3 +581,18 @@ def test_reproduce_command_replaces_stated_psa_options() -> None:
     assert reproduce_command(m, None) == "fupsim report a.toml --out r --seed 2 --no-psa"
     run = {"fupsim_command": "fupsim run a.toml --out r"}  # not a report: shown as recorded
     assert reproduce_command(run, {"draws": 9}) == "fupsim run a.toml --out r"
+
+
+def test_a_new_run_into_an_old_report_replaces_every_run_derived_file(small_run, tmp_path) -> None:
+    """A new run written over an older report (``--force``) must not keep the older run's
+    comparison: comparison.csv is the new run's own, the same as in a fresh folder."""
+    sc = fupsim.load_scenario(Path(__file__).resolve().parents[1] / "scenarios" / "baseline.toml")
+    other = fupsim.run(sc, patients=2000, replications=3, workers=1, seed=12)
+    out, fresh = tmp_path / "r", tmp_path / "fresh"
+    fupsim.build_report(small_run, out, progress=False, validation=False)
+    old = (out / "comparison.csv").read_bytes()
+    fupsim.build_report(other, out, progress=False, validation=False, force=True)
+    fupsim.build_report(other, fresh, progress=False, validation=False)
+    assert (out / "comparison.csv").read_bytes() != old
+    for name in ("comparison.csv", "icer.csv", "summary.csv", "pathways.csv", "by_subgroup.csv"):
+        assert (out / name).read_bytes() == (fresh / name).read_bytes(), name

@@ -173,7 +173,7 @@ def build_report(
             assert isinstance(run_or_dir, RunResult)
             result = run_or_dir
             result.write_into(tmp)
-            gather_files(tmp, [out])
+            gather_files(tmp, [out], skip=RUN_DERIVED)  # a new run: none of the old run's
             gather_folders(tmp, [out])
         else:
             gather_files(tmp, [source, out])

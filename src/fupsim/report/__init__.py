@@ -52,6 +52,9 @@ RUN_DERIVED = frozenset(
     {
         "summary.csv",
         "by_cause.csv",
+        "by_subgroup.csv",
+        "pathways.csv",
+        "infants.csv",
         "outcomes.parquet",
         "events.parquet",
         "manifest.json",

@@ -49,6 +49,9 @@ def test_section_shows_the_flow_infants_and_subgroups(baseline_path: Path, tmp_p
     # one header row plus one row per pathway present in the run
     assert p.rows["pathway-flow"] == 1 + pathways["pathway"].nunique()
     assert "pathways" in ORDER
+    # the flow figure is drawn and shown
+    assert (run / "figures" / "pathway_flow.png").is_file()
+    assert 'src="figures/pathway_flow.png"' in html
 
 
 def test_section_is_absent_without_its_tables(tmp_path: Path) -> None:

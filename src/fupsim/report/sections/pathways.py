@@ -2,7 +2,7 @@
 
 A plug-in section (see :mod:`fupsim.report.sections`). It reads three tables a run writes
 (``pathways.csv``, ``infants.csv`` and ``by_subgroup.csv``, see ``docs/model.md``) and renders
-them; it computes nothing but shares and sums of those tables. Returns None when none of
+them, with a flow figure; it computes nothing but shares and sums of those tables. Returns None when none of
 them is in the report folder.
 """
 
@@ -59,6 +59,21 @@ def _flow(pathways: pd.DataFrame, currency: str) -> Html:
         caption="Index work-up: where people go (the same under every protocol)",
         digits={"people": 1, "share_of_adults": 3, "cost_per_person": 0, "deaths": 2},
         table_id="pathway-flow",
+    )
+
+
+def _flow_figure(pathways: pd.DataFrame, figures_dir: Path) -> Html:
+    """The flow from latent cause to pathway, per 1,000 adults (:mod:`fupsim.plots.pathways`)."""
+    from fupsim.plots.pathways import plot_pathway_flow
+    from fupsim.report.figures import section_figure
+
+    return section_figure(
+        lambda ax: plot_pathway_flow(pathways, ax=ax),
+        figures_dir,
+        "pathway_flow",
+        "Index work-up flow: people per 1,000 adults by latent cause and the pathway the "
+        "work-up sends them to (the blue part of 'all causes' is the followed group)",
+        figsize=(7.5, 4.2),
     )
 
 
@@ -145,7 +160,7 @@ def render(report_dir: Path, figures_dir: Path) -> Html | None:
     ]
     if files["pathways"].is_file():
         pathways = pd.read_csv(files["pathways"])
-        parts += [_flow(pathways, currency), _mix(pathways)]
+        parts += [_flow(pathways, currency), _flow_figure(pathways, figures_dir), _mix(pathways)]
     if files["infants"].is_file():
         parts.append(_infants(pd.read_csv(files["infants"]), currency))
     if files["by_subgroup"].is_file():

@@ -149,6 +149,16 @@ def test_gp_evppi_matches_the_closed_form_with_irrelevant_inputs() -> None:
     assert abs(res.evppi[0] - truth) < 3 * res.se[0]
 
 
+def test_gp_point_estimate_depends_on_the_data_alone() -> None:
+    # the same draws give the same EVPPI whatever the stream (which only drives the SE's
+    # posterior draws), so a named group and a parameter with the same columns agree
+    nb, x, _ = _linear_normal_case(400, seed=4)
+    params = np.column_stack([x, np.random.default_rng(5).normal(size=400)])
+    a, b = evppi(nb, params, method="gp", rng=1), evppi(nb, params, method="gp", rng=2)
+    np.testing.assert_array_equal(a.evppi, b.evppi)
+    assert not np.array_equal(a.se, b.se)
+
+
 def test_evppi_is_at_most_evpi_and_all_parameters_give_evpi() -> None:
     rng = np.random.default_rng(5)
     n = 1500

@@ -108,7 +108,10 @@ def _fit_all(
         fits = [fit_penalised(design, ys[:, t], zero) for t in range(ys.shape[1])]
     else:
         m = min(subsample, len(x))
-        idx = np.sort(rng.choice(len(x), size=m, replace=False))
+        # evenly spaced draws: the draws are independent, so any fixed choice is a random
+        # subsample, and the point estimate depends on the data alone (not on a stream)
+        idx = np.unique(np.linspace(0, len(x) - 1, m).round().astype(np.intp))
+        m = len(idx)
         z = x[idx]
         lin = np.column_stack([np.ones(m), z])
         lengths = None  # each target starts from the previous one's length scales
@@ -163,8 +166,10 @@ def evppi(
         Posterior draws of the fitted functions for the standard error.
     gp_subsample : int
         Draws on which GP hyperparameters are fitted; they are also the inducing points.
+        They are evenly spaced over the draws (independent draws, so a random subsample whose
+        choice does not depend on ``rng``): the same data give the same point estimate.
     rng : Generator or int, optional
-        Randomness for the GP subsample and the posterior draws.
+        Randomness for the posterior draws of the standard error.
 
     Returns
     -------

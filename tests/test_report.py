@@ -23,6 +23,8 @@ from fupsim.statistics import replicates
 from fupsim.statistics.intervals import ratio_interval
 
 FIGURES = {"cohort", "yield", "detection", "workload", "costs", "cost_effect", "delay", "by_cause"}
+"""The report's own figures; plug-in sections add theirs (the pathways section its flow)."""
+SECTION_FIGURES = {"pathway_flow"}
 UNIT_TOKENS = ("(", "per ", "%", "months", "p-value", "p, ", "Conclusion")
 
 
@@ -97,7 +99,7 @@ def test_every_image_exists_and_every_figure_is_shown(report, page) -> None:
         path = report / src
         assert path.is_file() and path.stat().st_size > 5000, src
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert {Path(s).stem for s in page.images} == FIGURES
+    assert {Path(s).stem for s in page.images} == FIGURES | SECTION_FIGURES
 
 
 def test_numeric_table_columns_carry_units(page) -> None:

@@ -19,7 +19,6 @@ import numpy as np
 import pandas as pd
 
 from fupsim.errors import ParameterError
-from fupsim.output import manifest
 from fupsim.scenario import (
     MAX_GRID_POINTS,
     SIZE_KEYS,
@@ -31,7 +30,14 @@ from fupsim.scenario import (
 )
 from fupsim.sensitivity.outcomes import outcome_table, settings_for
 from fupsim.sensitivity.results import SweepResult
-from fupsim.sensitivity.runner import PointSize, PointStore, build_points, check_points, run_points
+from fupsim.sensitivity.runner import (
+    PointSize,
+    PointStore,
+    build_points,
+    check_points,
+    points_manifest,
+    run_points,
+)
 
 __all__ = [
     "MAX_GRID_POINTS",
@@ -210,21 +216,15 @@ def sweep(
                 axis=1,
             )
         )
-    record = manifest(
+    record = points_manifest(
         "sweep",
-        scenario.resolved(),
-        seed=size.seed,
-        sizes={
-            "points": len(grid),
-            "replications_per_point": size.replications,
-            "patients_per_point": size.patients,
-        },
+        scenario,
+        size,
+        sizes={"points": len(grid)},
         started=started,
-        varied=list(vary),
-        settings=vars(settings),
-        currency=scenario.costs.currency,
-        protocols=scenario.protocol_names,
+        settings=settings,
         stats=result.stats,
+        varied=list(vary),
     )
     return SweepResult(
         table=pd.concat(frames, ignore_index=True),

@@ -26,7 +26,6 @@ import numpy as np
 import pandas as pd
 
 from fupsim.errors import ParameterError
-from fupsim.output import manifest
 from fupsim.scenario import MAX_GRID_POINTS, Scenario, get_value
 from fupsim.sensitivity.outcomes import (  # re-exported: callers import them from here too
     OwsaSettings,
@@ -35,7 +34,14 @@ from fupsim.sensitivity.outcomes import (  # re-exported: callers import them fr
     settings_for,
 )
 from fupsim.sensitivity.results import OwsaResult
-from fupsim.sensitivity.runner import PointSize, PointStore, build_points, check_points, run_points
+from fupsim.sensitivity.runner import (
+    PointSize,
+    PointStore,
+    build_points,
+    check_points,
+    points_manifest,
+    run_points,
+)
 
 __all__ = ["OwsaResult", "OwsaSettings", "outcome_table", "owsa", "owsa_parameters", "settings_for"]
 
@@ -172,20 +178,13 @@ def owsa(
     tornado = pd.DataFrame(rows).sort_values(
         "swing", ascending=False, na_position="last", kind="stable"
     )
-    record = manifest(
+    record = points_manifest(
         "owsa",
-        scenario.resolved(),
-        seed=size.seed,
-        sizes={
-            "points": len(scenarios),
-            "values_per_parameter": points,
-            "replications_per_point": size.replications,
-            "patients_per_point": size.patients,
-        },
+        scenario,
+        size,
+        sizes={"points": len(scenarios), "values_per_parameter": points},
         started=started,
-        settings=vars(settings),
-        currency=scenario.costs.currency,
-        protocols=scenario.protocol_names,
+        settings=settings,
         stats=run.stats,
     )
     return OwsaResult(

@@ -26,6 +26,7 @@ import pandas as pd
 from fupsim.errors import ParameterError
 from fupsim.experiment import map_tasks, run_replicate
 from fupsim.metrics import SUMMARY_COLUMNS, summarise
+from fupsim.output import manifest
 from fupsim.scenario import Scenario, ScenarioError, check_workload, with_overrides, workload
 from fupsim.sensitivity.store import PointStore, decode_summary, encode_summary, point_key
 
@@ -37,6 +38,7 @@ __all__ = [
     "PointSize",
     "build_points",
     "check_points",
+    "points_manifest",
     "run_points",
     "simulate_point",
 ]
@@ -259,3 +261,38 @@ def run_points(
         "store_seconds": spent["store"],
     }
     return PointRun(summaries=[loaded[k].copy() for k in keys], keys=keys, stats=stats)
+
+
+def points_manifest(
+    analysis: str,
+    scenario: Scenario,
+    size: PointSize,
+    *,
+    sizes: Mapping[str, int],
+    started: float,
+    settings: Any,
+    stats: Mapping[str, Any],
+    **extra: Any,
+) -> dict[str, Any]:
+    """The manifest of a sensitivity analysis over points (sweep, owsa, sobol).
+
+    It records the scenario (its content hash comes with it), the seed, ``sizes`` plus the
+    replicates and adults of every point, the analysis settings, the currency and protocols
+    the report labels with, the run statistics and any ``extra`` fields.
+    """
+    return manifest(
+        analysis,
+        scenario.resolved(),
+        seed=size.seed,
+        sizes={
+            **sizes,
+            "replications_per_point": size.replications,
+            "patients_per_point": size.patients,
+        },
+        started=started,
+        **extra,
+        settings=vars(settings),
+        currency=scenario.costs.currency,
+        protocols=scenario.protocol_names,
+        stats=stats,
+    )

@@ -23,7 +23,6 @@ from SALib.analyze import sobol as sobol_analyze
 from SALib.sample import sobol as sobol_sample
 
 from fupsim.errors import ParameterError
-from fupsim.output import manifest
 from fupsim.scenario import Scenario, ScenarioError, get_value
 from fupsim.sensitivity.outcomes import (
     OwsaSettings,
@@ -32,7 +31,14 @@ from fupsim.sensitivity.outcomes import (
     settings_for,
 )
 from fupsim.sensitivity.results import SobolResult
-from fupsim.sensitivity.runner import PointSize, PointStore, build_points, check_points, run_points
+from fupsim.sensitivity.runner import (
+    PointSize,
+    PointStore,
+    build_points,
+    check_points,
+    points_manifest,
+    run_points,
+)
 
 __all__ = ["SobolResult", "sobol", "sobol_design", "sobol_indices"]
 
@@ -211,20 +217,13 @@ def sobol(
     points = pd.DataFrame(x, columns=list(bounds))
     points.insert(0, "point", np.arange(len(points)))
     points[settings.outcome] = y
-    record = manifest(
+    record = points_manifest(
         "sobol",
-        scenario.resolved(),
-        seed=size.seed,
-        sizes={
-            "points": len(scenarios),
-            "samples": samples,
-            "replications_per_point": size.replications,
-            "patients_per_point": size.patients,
-        },
+        scenario,
+        size,
+        sizes={"points": len(scenarios), "samples": samples},
         started=started,
-        settings=vars(settings),
-        currency=scenario.costs.currency,
-        protocols=scenario.protocol_names,
+        settings=settings,
         stats=run.stats,
     )
     return SobolResult(

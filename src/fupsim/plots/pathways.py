@@ -76,6 +76,6 @@ def plot_pathway_flow(pathways: pd.DataFrame, *, ax: Axes | None = None) -> Axes
     ax.set_xlabel("People per 1,000 adults with an index finding (mean per replicate)")
     ax.set_ylabel("Latent cause")
     ax.set_title("Index work-up: where each cause goes")
-    ax.legend(title="Pathway", loc="lower right", frameon=False, fontsize="small")
+    ax.legend(title="Pathway", loc="center right", frameon=False, fontsize="small")
     ax.grid(axis="x", alpha=0.3)
     return ax

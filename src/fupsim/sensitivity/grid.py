@@ -195,7 +195,7 @@ def sweep(
         vary = scenario.sweep.vary if scenario.sweep is not None else {}
     settings = settings_for(scenario, outcome="net_monetary_benefit")
     grid = grid_overrides(scenario, vary)
-    check_points(scenario, len(grid), size, "--vary")
+    check_points(scenario, len(grid), size, "vary", f"{len(grid):,} points")
     points = build_points(scenario, grid, "sweep point")
     result = run_points(
         points, size, store, workers=workers, scheduler=scheduler, progress=progress, desc="sweep"

@@ -116,7 +116,7 @@ def owsa(
         raise ParameterError("points", f"{points:,}", f"at most {MAX_GRID_POINTS:,} allowed")
     settings = settings or settings_for(scenario)
     ranged = owsa_parameters(scenario, parameters)
-    check_points(scenario, 1 + len(ranged) * (points + 1), size, f"--points {points:,}")
+    check_points(scenario, 1 + len(ranged) * (points + 1), size, "points", f"{points:,}")
     plan: list[tuple[str, float | int]] = [("base", np.nan)]
     overrides: list[dict[str, Any]] = [{}]
     bases = {}

@@ -181,7 +181,7 @@ def psa(
     except ValueError as err:
         raise ParameterError("wtp", "", str(err)) from None
     effect = effect_column(scenario)
-    check_points(scenario, draws, size, f"--draws {draws:,}")
+    check_points(scenario, draws, size, "draws", f"{draws:,}")
     clock = time.perf_counter()
     params = draw_parameters(scenario, draws, size.seed)
     points = build_points(scenario, draw_overrides(scenario, params), "psa draw")

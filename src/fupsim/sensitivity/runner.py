@@ -63,15 +63,24 @@ class PointSize:
             raise ParameterError("seed", str(self.seed), "must be 0 or more")
 
 
-def check_points(scenario: Scenario, points: int, size: PointSize, what: str) -> None:
+def check_points(
+    scenario: Scenario, points: int, size: PointSize, parameter: str, value: str
+) -> None:
     """Refuse a sensitivity job too large to run, before any point is built or simulated.
 
-    ``what`` names the options that set the number of points (e.g. ``"--vary"``).
+    ``parameter`` is the library's name of what set the number of points (``vary``,
+    ``points``, ``draws``, ``samples``) and ``value`` its value as shown; the refusal is a
+    :class:`ParameterError` naming it (the command line words it as the option).
     """
-    check_workload(
-        workload(scenario, points=points, replications=size.replications, patients=size.patients),
-        f"{what} (with --patients {size.patients:,}, --replications {size.replications})",
-    )
+    load = workload(scenario, points=points, replications=size.replications, patients=size.patients)
+    try:
+        check_workload(load, parameter)
+    except ParameterError:
+        raise
+    except ScenarioError as err:
+        rule = str(err).removeprefix(f"{parameter}: ")
+        shown = f"{value} (with patients {size.patients:,}, replications {size.replications})"
+        raise ParameterError(parameter, shown, rule) from None
 
 
 def build_points(

@@ -180,7 +180,7 @@ def sobol(
             )
     if samples < 2 or samples & (samples - 1):
         raise ParameterError("samples", str(samples), "must be a power of 2 (e.g. 64, 128, 256)")
-    check_points(scenario, samples * (len(bounds) + 2), size, f"--samples {samples:,}")
+    check_points(scenario, samples * (len(bounds) + 2), size, "samples", f"{samples:,}")
     x = sobol_design(bounds, samples, size.seed)
     ints = {
         k

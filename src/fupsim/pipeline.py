@@ -26,9 +26,9 @@ from typing import Any
 
 import pandas as pd
 
-from fupsim.experiment import RUN_FILES, RunResult, load_run, run
+from fupsim.experiment import RUN_FILES, RUN_OUTPUTS, RunResult, load_run, run
 from fupsim.output import atomic_directory, check_out_dir, write_csv
-from fupsim.report import RUN_DERIVED, gather_files, gather_folders, render_report
+from fupsim.report import gather_files, gather_folders, render_report
 from fupsim.report.multi import render_scenarios
 from fupsim.scenario import Scenario, ScenarioError, scenario_from_dict, with_overrides
 from fupsim.sensitivity.psa_result import PsaResult
@@ -52,6 +52,9 @@ __all__ = [
 
 VALIDATION_FILE = "validation.csv"
 CAPACITY_LIMITS_FILE = "capacity_limits.csv"
+RUN_DERIVED = frozenset({*RUN_OUTPUTS, *OUTPUT_FILES, CAPACITY_LIMITS_FILE})
+"""Files that belong to one run (its own, its comparison, its capacity comparison): never
+carried from an older report into a new run's."""
 UNLIMITED_SLOTS = 10**7
 """Slots per clinic day that stand for "no limit" in the capacity comparison run."""
 

@@ -97,10 +97,12 @@ def _options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def figures(result: DesignResult) -> Any:
-    """A writer of ``frontier.png``, ``best_by_wtp.png`` (and ``design_ceaf.png``) into a folder."""
+    """A writer of ``frontier.png``, ``best_by_wtp.png`` (and ``design_ceaf.png``) into a folder,
+    saved as every report figure is (:func:`fupsim.report.figures.save_figure`)."""
     from matplotlib.figure import Figure
 
     from fupsim.plots.design import plot_best_by_wtp, plot_design_ceaf, plot_design_frontier
+    from fupsim.report.figures import save_figure
 
     cur = result.scenario.costs.currency
     effect = str(result.manifest.get("effect", "effect"))
@@ -114,14 +116,14 @@ def figures(result: DesignResult) -> Any:
             currency=cur,
             ax=fig.subplots(),
         )
-        fig.savefig(folder / "frontier.png", dpi=120)
+        save_figure(fig, folder / "frontier.png")
         fig = Figure(figsize=(7.5, 4.8), layout="constrained")
         plot_best_by_wtp(result.best_by_wtp, currency=cur, ax=fig.subplots())
-        fig.savefig(folder / "best_by_wtp.png", dpi=120)
+        save_figure(fig, folder / "best_by_wtp.png")
         if result.ceaf is not None:
             fig = Figure(figsize=(7.5, 4.8), layout="constrained")
             plot_design_ceaf(result.ceaf, currency=cur, ax=fig.subplots())
-            fig.savefig(folder / "design_ceaf.png", dpi=120)
+            save_figure(fig, folder / "design_ceaf.png")
 
     return draw
 

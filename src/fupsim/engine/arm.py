@@ -12,7 +12,6 @@ from fupsim.engine.state import _END, _V, ArmResult, Discounter, ServiceLog, _Ar
 from fupsim.natural_history import History
 from fupsim.protocol import VisitPlan, horizon_day, protocol_end_day
 from fupsim.scenario import Scenario
-from fupsim.scenario.care import check_recall
 
 
 def by_cause(cohort: Cohort, table: dict[str, float], base: np.ndarray) -> np.ndarray:
@@ -47,7 +46,6 @@ def simulate_arm(
         unbounded and everyone starts on day 0; with it every scan waits for a slot on a
         clinic day and is examined on the day it is actually done.
     """
-    check_recall(scenario.ct, scenario.costs, scenario.cohort.causes)
     k, n = plan.days.shape
     st = _ArmState(n, k, history)
     us, ct, costs = scenario.ultrasound, scenario.ct, scenario.costs

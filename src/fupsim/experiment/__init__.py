@@ -39,13 +39,22 @@ from fupsim.pathways import pathway_sums, pathway_table
 from fupsim.protocol import draw_visits, plan_visits
 from fupsim.rng import replicate_streams
 from fupsim.scenario import Scenario, ScenarioError
-from fupsim.scenario.care import check_recall
 from fupsim.subgroups import by_subgroup
 from fupsim.workup import index_workup
 
-__all__ = ["RUN_FILES", "RunResult", "load_run", "map_tasks", "run", "run_replicate"]
+__all__ = ["RUN_FILES", "RUN_OUTPUTS", "RunResult", "load_run", "map_tasks", "run", "run_replicate"]
 
 RUN_FILES = ("summary.csv", "outcomes.parquet", "events.parquet", "manifest.json")
+RUN_OUTPUTS = (
+    *RUN_FILES,
+    "by_cause.csv",
+    "by_subgroup.csv",
+    "pathways.csv",
+    "infants.csv",
+    "capacity.csv",
+    "waits.csv",
+)
+"""Every file :meth:`RunResult.write_into` may write (the first four always)."""
 
 
 def run_replicate(
@@ -279,7 +288,6 @@ def run(
     for name, value, least in (("seed", seed, 0), ("replications", reps, 1), ("patients", n, 1)):
         if value < least:
             raise ParameterError(name, str(value), f"must be a whole number of {least} or more")
-    check_recall(scenario.ct, scenario.costs, scenario.cohort.causes)  # before any work
     start = time.perf_counter()
     tasks = [_Task(scenario, r, seed, n, events) for r in range(reps)]
     parts = map_tasks(_run_task, tasks, workers=workers, scheduler=scheduler, progress=progress)

@@ -35,7 +35,7 @@ from fupsim.scenario import DAYS_PER_MONTH
 if TYPE_CHECKING:
     from fupsim.health.outcomes import HealthContext
 
-__all__ = ["Harm", "biopsy_counts", "follow_up_harms", "radiation_years_lost"]
+__all__ = ["Harm", "follow_up_harms", "radiation_years_lost", "recall_counts"]
 
 DAYS_PER_YEAR = 365.25
 
@@ -93,11 +93,6 @@ def recall_counts(arm: ArmResult, name: str) -> np.ndarray:
     if n is None:
         return np.zeros(arm.n_ct.shape[0], dtype=np.int64)
     return np.asarray(n, dtype=np.int64)
-
-
-def biopsy_counts(arm: ArmResult) -> np.ndarray:
-    """Biopsies per person: the arm's ``n_biopsy`` when it records one, else zeros."""
-    return recall_counts(arm, "n_biopsy")
 
 
 def follow_up_harms(
@@ -165,7 +160,7 @@ def follow_up_harms(
         scan_w = np.exp(-rho * arm.visit_day[vis_s, pid_s] / DAYS_PER_YEAR)
         q_lost += harms.scan_qaly_loss * np.bincount(pid_s, weights=scan_w, minlength=n)
 
-    n_biopsy = biopsy_counts(arm)
+    n_biopsy = recall_counts(arm, "n_biopsy")
     b = np.flatnonzero(n_biopsy)
     if b.size:
         k = n_biopsy[b].astype(float)

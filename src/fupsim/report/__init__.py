@@ -17,7 +17,7 @@ import os
 import re
 import shutil
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,7 @@ from fupsim.report.summary import summary_html
 from fupsim.scenario import ScenarioError, scenario_from_dict
 from fupsim.statistics import load_comparison
 
-__all__ = ["RUN_DERIVED", "TITLES", "gather_files", "gather_folders", "render_report"]
+__all__ = ["TITLES", "gather_files", "gather_folders", "render_report"]
 
 TITLES: dict[str, str] = {
     "summary": "Summary and recommendation",
@@ -47,31 +47,6 @@ TITLES: dict[str, str] = {
     "validation": "Validation",
 }
 STEPS = 11  # progress ticks: 8 figures, plug-ins, page, standalone
-
-RUN_DERIVED = frozenset(
-    {
-        "summary.csv",
-        "by_cause.csv",
-        "by_subgroup.csv",
-        "pathways.csv",
-        "infants.csv",
-        "outcomes.parquet",
-        "events.parquet",
-        "manifest.json",
-        "capacity.csv",
-        "waits.csv",
-        "capacity_limits.csv",
-        "comparison.csv",
-        "icer.csv",
-        "models.txt",
-        "detection_curves_from_onset.csv",
-        "detection_curves_from_index.csv",
-        "logrank.csv",
-        "noninferiority.csv",
-        "rates.csv",
-    }
-)
-"""Files that belong to one run: never carried from an older report into a new run's."""
 
 
 def _heading(fragment: str, default: str) -> str:
@@ -88,17 +63,27 @@ def _progress(show: bool | None) -> Any:
     return tqdm(total=STEPS, desc="report", unit="step", disable=disable, file=sys.stderr)
 
 
-def gather_files(tmp: Path, sources: Iterable[Path], *, skip: Iterable[str] = ()) -> None:
-    """Copy top-level files of earlier runs or analyses that ``tmp`` lacks (not ``skip``)."""
+def _missing(
+    tmp: Path, sources: Iterable[Path], skip: Iterable[str], *, folders: bool
+) -> Iterator[tuple[Path, Path]]:
+    """Top-level files (or sub-folders) of ``sources`` that ``tmp`` lacks, first source first;
+    hidden ones and ``skip`` are left out. Yields (source item, its place in ``tmp``)."""
     skipped = set(skip)
     for src in sources:
         if not src.is_dir():
             continue
         for item in sorted(src.iterdir()):
             name = item.name
-            if item.is_file() and not name.startswith(".") and name not in skipped:
+            wanted = item.is_dir() if folders else item.is_file()
+            if wanted and not name.startswith(".") and name not in skipped:
                 if not (tmp / name).exists():
-                    shutil.copy2(item, tmp / name)
+                    yield item, tmp / name
+
+
+def gather_files(tmp: Path, sources: Iterable[Path], *, skip: Iterable[str] = ()) -> None:
+    """Copy top-level files of earlier runs or analyses that ``tmp`` lacks (not ``skip``)."""
+    for item, dest in _missing(tmp, sources, skip, folders=False):
+        shutil.copy2(item, dest)
 
 
 REGENERATED = frozenset({"figures", "tables", "points"})
@@ -124,15 +109,8 @@ def gather_folders(
     Files are hard-linked where the file system allows (they are never modified in place),
     else copied; hidden folders and ``skip`` (default :data:`REGENERATED`) are left out.
     """
-    skipped = set(skip)
-    for src in sources:
-        if not src.is_dir():
-            continue
-        for item in sorted(src.iterdir()):
-            name = item.name
-            if item.is_dir() and not name.startswith(".") and name not in skipped:
-                if not (tmp / name).exists():
-                    shutil.copytree(item, tmp / name, copy_function=_link_or_copy)
+    for item, dest in _missing(tmp, sources, skip, folders=True):
+        shutil.copytree(item, dest, copy_function=_link_or_copy)
 
 
 def _json(path: Path) -> dict[str, Any] | None:
